@@ -1,0 +1,171 @@
+"""Command-line interface: parses arguments, calls indexer/ and search/, renders results.
+
+Named errors become one-line messages with exit status 2; files that fail to index make the
+`index` command exit 1 after indexing everything else.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from indexer.errors import PrecedentError
+from indexer.store import default_index_dir
+from search import render, serialize
+
+app = typer.Typer(
+    help="Precedent: evidence search over public-sector decisions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+IndexDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--index",
+        help="Index directory [default: $PRECEDENT_INDEX, else ./.precedent]",
+        show_default=False,
+    ),
+]
+Model = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="sentence-transformers model name or path [default: $PRECEDENT_MODEL, else the "
+        "bundled all-MiniLM-L6-v2; queries default to the index's model]",
+        show_default=False,
+    ),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the library's named errors into one line on stderr and exit status 2."""
+    try:
+        yield
+    except PrecedentError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _root(index: Path | None) -> Path:
+    return index or default_index_dir()
+
+
+def _print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command()
+def index(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to index.")],
+    index: IndexDir = None,
+    model: Model = None,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Remove indexed files under PATHS that are gone.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage.")] = False,
+    as_json: Json = False,
+) -> None:
+    """Index documents (txt, md, html, pdf, docx): load, chunk, embed, store."""
+    from indexer.embed import load_embedder
+    from indexer.pipeline import index_paths
+
+    root = _root(index)
+    with user_errors():
+        embedder = load_embedder(model)
+        with render.ProgressReporter(err, verbose=verbose) as reporter:
+            report = index_paths(root, paths, embedder, prune=prune, reporter=reporter)
+    if as_json:
+        _print_json(serialize.index_report_dict(report))
+    else:
+        render.print_index_report(err, report, root)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, in plain words.")],
+    index: IndexDir = None,
+    model: Model = None,
+    k: Annotated[int, typer.Option("-k", help="Number of documents to return.")] = 10,
+    mode: Annotated[str, typer.Option(help="hybrid, bm25 or dense.")] = "hybrid",
+    organisation: Annotated[
+        str | None, typer.Option("--org", "--organisation", help="Organisation name contains.")
+    ] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="On or after YYYY-MM-DD.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="On or before YYYY-MM-DD.")] = None,
+    doc_type: Annotated[
+        str | None, typer.Option("--type", help="Document type (decision, minutes, news...).")
+    ] = None,
+    passages: Annotated[int, typer.Option(help="Passages shown per document.")] = 3,
+    as_json: Json = False,
+) -> None:
+    """Search the index: hybrid BM25 + dense retrieval, results grouped by document."""
+    from indexer.embed import load_embedder
+    from indexer.store import open_snapshot
+    from search.engine import search as run_search
+    from search.query import make_request
+
+    with user_errors():
+        request = make_request(query, mode, k, organisation, date_from, date_to, doc_type, passages)
+        snapshot = open_snapshot(_root(index))
+        if model:
+            snapshot.check_model(model)
+        embedder = None if mode == "bm25" else load_embedder(snapshot.model)
+        response = run_search(snapshot, request, embedder)
+    if as_json:
+        _print_json(serialize.response_dict(response))
+    else:
+        render.print_response(out, response)
+
+
+@app.command()
+def show(
+    doc_id: Annotated[str, typer.Argument(help="Document id (or a unique prefix of one).")],
+    index: IndexDir = None,
+    as_json: Json = False,
+    text: Annotated[bool, typer.Option("--text/--no-text", help="Include the full text.")] = True,
+) -> None:
+    """Show a document's metadata and text."""
+    from indexer.store import open_snapshot
+    from search.documents import get_document
+
+    with user_errors():
+        snapshot = open_snapshot(_root(index))
+        document = get_document(snapshot.conn, doc_id)
+    if as_json:
+        _print_json(document)
+    else:
+        render.print_document(out, document, with_text=text)
+
+
+@app.command()
+def stats(index: IndexDir = None, as_json: Json = False) -> None:
+    """Documents, chunks, organisations, model and size of the index."""
+    from indexer.store import open_snapshot
+    from search.documents import index_stats
+
+    with user_errors():
+        snapshot = open_snapshot(_root(index))
+        data = index_stats(snapshot)
+    if as_json:
+        _print_json(data)
+    else:
+        render.print_stats(out, data)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,308 @@
+"""One index run: discover -> load -> chunk -> store, then embed what the cache lacks.
+
+Load and chunk are pure per file; embedding is a pure function of chunk texts. The store
+merges their output into a new generation, published only when everything is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from indexer import metadata, vectors
+from indexer.cache import EmbeddingCache, text_hash
+from indexer.chunk import chunk_document
+from indexer.embed import Embedder
+from indexer.load import discover, load_document
+from indexer.records import Chunk, DocumentMeta, LoadedDocument, LoadError
+from indexer.store import GenerationBuilder, WriteLock, current_generation, ensure_model
+
+EMBED_BATCH = 256
+
+
+class Reporter(Protocol):
+    """Progress sink: the CLI shows a bar, tests and the API pass nothing."""
+
+    def stage(self, name: str, total: int | None = None) -> None: ...
+    def advance(self, n: int = 1) -> None: ...
+
+
+class _Silent:
+    def stage(self, name: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+
+@dataclass
+class IndexReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    failed: list[LoadError] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+    empty_pages: dict[str, list[int]] = field(default_factory=dict)
+    chunks_embedded: int = 0
+    chunks_cached: int = 0
+    generation: str | None = None
+
+
+@dataclass(frozen=True)
+class PreparedDocument:
+    """A loaded, chunked document ready to store."""
+
+    doc_id: str
+    file_hash: str
+    doc: LoadedDocument
+    meta: DocumentMeta
+    chunks: list[Chunk]
+
+
+def document_id(text: str) -> str:
+    """Stable id from the content: the same text always gets the same id."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def prepare(path: Path, embedder: Embedder) -> PreparedDocument:
+    """Load and chunk one file (pure: no index involved). Raises LoadError."""
+    doc = load_document(path)
+    doc_id = document_id(doc.text)
+    meta = metadata.lookup(path) or DocumentMeta()
+    chunks = chunk_document(doc_id, doc, embedder.count_tokens, embedder.max_tokens)
+    try:
+        digest = file_hash(path)
+    except OSError as exc:
+        raise LoadError(path, exc.strerror or str(exc)) from exc
+    return PreparedDocument(doc_id, digest, doc, meta, chunks)
+
+
+def index_paths(
+    root: Path,
+    paths: list[Path],
+    embedder: Embedder,
+    prune: bool = False,
+    reporter: Reporter | None = None,
+    lock_timeout: float = 600,
+) -> IndexReport:
+    """Bring the index at ``root`` up to date with the files under ``paths``."""
+    reporter = reporter or _Silent()
+    report = IndexReport()
+    with WriteLock(root, lock_timeout):
+        ensure_model(root, embedder.name)
+        reporter.stage("scanning")
+        files, report.failed = discover(paths)
+        known = _known_sources(root)
+        todo = _changed(files, known, report)
+        gone = _removed(known, files, paths) if prune else []
+        if not todo and not gone:
+            return report
+        builder = GenerationBuilder(root, embedder.name, embedder.dimension)
+        try:
+            _remove_documents(builder, gone, report)
+            _store_documents(builder, todo, embedder, known, report, reporter)
+            index = _embed_and_build(builder, root, embedder, report, reporter)
+            reporter.stage("publishing")
+            report.generation = builder.publish(index, _stats(builder))
+        except BaseException:
+            builder.discard()
+            raise
+    return report
+
+
+def _known_sources(root: Path) -> dict[str, str]:
+    gen = current_generation(root)
+    if gen is None:
+        return {}
+    conn = sqlite3.connect(f"file:{gen / 'index.sqlite'}?mode=ro&immutable=1", uri=True)
+    try:
+        return dict(conn.execute("SELECT source, file_hash FROM documents"))
+    finally:
+        conn.close()
+
+
+def _changed(files: list[Path], known: dict[str, str], report: IndexReport) -> list[Path]:
+    todo = []
+    for path in files:
+        try:
+            digest = file_hash(path)
+        except OSError as exc:
+            report.failed.append(LoadError(path, exc.strerror or str(exc)))
+            continue
+        if known.get(str(path)) == digest:
+            report.unchanged += 1
+        else:
+            todo.append(path)
+    return todo
+
+
+def _removed(known: dict[str, str], files: list[Path], roots: list[Path]) -> list[str]:
+    """Indexed sources under the given roots that are no longer there."""
+    present = {str(p) for p in files}
+    scopes = [str(r.resolve()) for r in roots]
+    return [
+        src
+        for src in known
+        if src not in present
+        and any(src == s or src.startswith(s.rstrip("/") + "/") for s in scopes)
+    ]
+
+
+def _remove_documents(builder: GenerationBuilder, sources: list[str], report: IndexReport) -> None:
+    for source in sources:
+        builder.conn.execute("DELETE FROM documents WHERE source = ?", (source,))
+        report.removed.append(source)
+
+
+def _store_documents(
+    builder: GenerationBuilder,
+    todo: list[Path],
+    embedder: Embedder,
+    known: dict[str, str],
+    report: IndexReport,
+    reporter: Reporter,
+) -> None:
+    reporter.stage("loading", total=len(todo))
+    for prepared in _prepared(todo, embedder, report, reporter):
+        source = str(prepared.doc.source)
+        owner = builder.conn.execute(
+            "SELECT source FROM documents WHERE id = ?", (prepared.doc_id,)
+        ).fetchone()
+        if owner and owner[0] != source:
+            report.duplicates.append((source, owner[0]))
+            continue
+        builder.conn.execute("DELETE FROM documents WHERE source = ?", (source,))
+        _insert_document(builder, prepared)
+        (report.updated if source in known else report.added).append(source)
+        if prepared.doc.empty_pages:
+            report.empty_pages[source] = list(prepared.doc.empty_pages)
+
+
+def _prepared(
+    todo: list[Path], embedder: Embedder, report: IndexReport, reporter: Reporter
+) -> Iterator[PreparedDocument]:
+    for path in todo:
+        try:
+            yield prepare(path, embedder)
+        except LoadError as exc:
+            report.failed.append(exc)
+        finally:
+            reporter.advance()
+
+
+def _insert_document(builder: GenerationBuilder, p: PreparedDocument) -> None:
+    doc, meta = p.doc, p.meta
+    title = meta.title or doc.title or _first_line(doc.text)
+    builder.conn.execute(
+        "INSERT INTO documents (id, source, file_hash, format, title, organisation, doc_type,"
+        " date, decision_ref, source_url, page_starts, empty_pages, text, meta, indexed_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            p.doc_id,
+            str(doc.source),
+            p.file_hash,
+            doc.format,
+            title,
+            meta.organisation,
+            meta.doc_type,
+            meta.date,
+            meta.decision_ref,
+            meta.source_url,
+            json.dumps(list(doc.page_starts)),
+            json.dumps(list(doc.empty_pages)),
+            doc.text,
+            json.dumps(meta.extra),
+            datetime.now(UTC).isoformat(timespec="seconds"),
+        ),
+    )
+    builder.conn.executemany(
+        "INSERT INTO chunks (doc_id, ordinal, start, end, page, page_end, section, text,"
+        " text_hash, token_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                c.doc_id,
+                c.ordinal,
+                c.start,
+                c.end,
+                c.page,
+                c.page_end,
+                c.section,
+                c.text,
+                text_hash(c.text),
+                c.token_count,
+            )
+            for c in p.chunks
+        ],
+    )
+
+
+def _first_line(text: str) -> str:
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return line[:120]
+
+
+def _embed_and_build(
+    builder: GenerationBuilder,
+    root: Path,
+    embedder: Embedder,
+    report: IndexReport,
+    reporter: Reporter,
+):
+    """Embed every chunk text the cache lacks, then build the vector index from the cache."""
+    rows = builder.conn.execute("SELECT id, text_hash FROM chunks ORDER BY id").fetchall()
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    hashes = [r[1] for r in rows]
+    cache = EmbeddingCache(root / "embeddings.sqlite")
+    try:
+        found = cache.get_many(hashes, embedder.name, embedder.dimension)
+        missing = [h for h in dict.fromkeys(hashes) if h not in found]
+        report.chunks_cached = sum(1 for h in hashes if h in found)
+        reporter.stage("embedding", total=len(missing))
+        for batch in _batches(missing, EMBED_BATCH):
+            texts = _texts_for(builder, batch)
+            vecs = embedder.encode(texts, on_batch=reporter.advance)
+            fresh = dict(zip(batch, vecs, strict=True))
+            cache.put_many(fresh, embedder.name)  # committed per batch: a crash keeps them
+            found.update(fresh)
+            report.chunks_embedded += len(batch)
+    finally:
+        cache.close()
+    reporter.stage("building vector index")
+    matrix = np.stack([found[h] for h in hashes]) if hashes else np.zeros((0, embedder.dimension))
+    return vectors.build(ids, matrix.astype(np.float32))
+
+
+def _texts_for(builder: GenerationBuilder, hashes: list[str]) -> list[str]:
+    marks = ",".join("?" * len(hashes))
+    rows = builder.conn.execute(
+        f"SELECT text_hash, text FROM chunks WHERE text_hash IN ({marks}) GROUP BY text_hash",
+        hashes,
+    )
+    by_hash = dict(rows.fetchall())
+    return [by_hash[h] for h in hashes]
+
+
+def _batches(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _stats(builder: GenerationBuilder) -> dict:
+    conn = builder.conn
+    return {
+        "documents": conn.execute("SELECT count(*) FROM documents").fetchone()[0],
+        "chunks": conn.execute("SELECT count(*) FROM chunks").fetchone()[0],
+    }

@@ -1,0 +1,79 @@
+"""SQLite schema as numbered migrations, applied when a generation is opened for writing."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+
+def m001_documents(conn: sqlite3.Connection) -> None:
+    conn.executescript(
+        """
+        CREATE TABLE documents (
+            id TEXT PRIMARY KEY,
+            source TEXT NOT NULL UNIQUE,
+            file_hash TEXT NOT NULL,
+            format TEXT NOT NULL,
+            title TEXT,
+            organisation TEXT,
+            doc_type TEXT,
+            date TEXT,
+            decision_ref TEXT,
+            source_url TEXT,
+            page_starts TEXT NOT NULL,
+            empty_pages TEXT NOT NULL,
+            text TEXT NOT NULL,
+            meta TEXT NOT NULL DEFAULT '{}',
+            indexed_at TEXT NOT NULL
+        );
+        CREATE INDEX documents_organisation ON documents(organisation);
+        CREATE INDEX documents_date ON documents(date);
+        CREATE TABLE chunks (
+            id INTEGER PRIMARY KEY,
+            doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL,
+            start INTEGER NOT NULL,
+            end INTEGER NOT NULL,
+            page INTEGER NOT NULL,
+            page_end INTEGER NOT NULL,
+            section TEXT,
+            text TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            token_count INTEGER NOT NULL
+        );
+        CREATE INDEX chunks_doc ON chunks(doc_id, ordinal);
+        """
+    )
+
+
+def m002_chunks_fts(conn: sqlite3.Connection) -> None:
+    # External-content FTS5 over chunks, kept in step by triggers. Porter stemming because
+    # council text mixes "commission", "commissioned", "commissioning".
+    conn.executescript(
+        """
+        CREATE VIRTUAL TABLE chunks_fts USING fts5(
+            text, section, content='chunks', content_rowid='id',
+            tokenize='porter unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
+            INSERT INTO chunks_fts(rowid, text, section) VALUES (new.id, new.text, new.section);
+        END;
+        CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
+            INSERT INTO chunks_fts(chunks_fts, rowid, text, section)
+            VALUES ('delete', old.id, old.text, old.section);
+        END;
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_documents, m002_chunks_fts]
+VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Apply the migrations this database has not had yet (tracked in user_version)."""
+    done = conn.execute("PRAGMA user_version").fetchone()[0]
+    for number, migration in enumerate(MIGRATIONS[done:], start=done + 1):
+        with conn:
+            migration(conn)
+            conn.execute(f"PRAGMA user_version = {number}")

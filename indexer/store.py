@@ -1,0 +1,199 @@
+"""The index directory: immutable generations switched in atomically.
+
+    DIR/CURRENT                      name of the live generation (replaced with os.replace)
+    DIR/.lock                        held by the one process allowed to write
+    DIR/embeddings.sqlite            embedding cache shared by all generations
+    DIR/generations/gen-NNNNNN/      index.sqlite, vectors.faiss, manifest.json
+
+A writer copies the live generation's database into a new folder, applies its changes there,
+writes the vectors and the manifest, syncs everything, then points CURRENT at it. A process
+killed at any moment leaves CURRENT on a complete generation; readers never see a partial one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import faiss
+from filelock import FileLock, Timeout
+
+from indexer import schema, vectors
+from indexer.errors import IndexLockedError, IndexNotFoundError, ModelMismatchError
+
+SCHEMA_VERSION = schema.VERSION
+DB_NAME, VECTORS_NAME, MANIFEST_NAME = "index.sqlite", "vectors.faiss", "manifest.json"
+
+
+def default_index_dir() -> Path:
+    return Path(os.environ.get("PRECEDENT_INDEX") or ".precedent")
+
+
+def _generations(root: Path) -> Path:
+    return root / "generations"
+
+
+def current_generation(root: Path) -> Path | None:
+    try:
+        name = (root / "CURRENT").read_text().strip()
+    except FileNotFoundError:
+        return None
+    return _generations(root) / name
+
+
+@dataclass
+class Snapshot:
+    """One complete, read-only generation: its database, vectors and manifest."""
+
+    root: Path
+    generation: str
+    conn: sqlite3.Connection
+    vectors: faiss.Index
+    manifest: dict
+
+    @property
+    def model(self) -> str:
+        return self.manifest["model"]
+
+    def check_model(self, model: str) -> None:
+        if model != self.model:
+            raise ModelMismatchError(
+                f"index {self.root} was built with model {self.model!r}, not {model!r}: "
+                "query with the same model, or re-index into a new directory"
+            )
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_snapshot(root: Path) -> Snapshot:
+    """Open the live generation read-only; raises IndexNotFoundError when there is none."""
+    for _ in range(3):  # CURRENT may move on, and its old folder go, between read and open
+        gen = current_generation(root)
+        if gen is None:
+            raise IndexNotFoundError(
+                f"no index at {root}: run `precedent index PATH --index {root}` first"
+            )
+        try:
+            manifest = json.loads((gen / MANIFEST_NAME).read_text())
+            conn = sqlite3.connect(
+                f"file:{gen / DB_NAME}?mode=ro&immutable=1", uri=True, check_same_thread=False
+            )
+            conn.row_factory = sqlite3.Row
+            index = vectors.load(gen / VECTORS_NAME)
+        except (FileNotFoundError, RuntimeError, sqlite3.OperationalError):
+            continue
+        return Snapshot(root, gen.name, conn, index, manifest)
+    raise IndexNotFoundError(f"index at {root} is unreadable: no complete generation found")
+
+
+class WriteLock:
+    """Exclusive writer lock on an index directory; waits up to ``timeout`` seconds."""
+
+    def __init__(self, root: Path, timeout: float = 600) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self._lock = FileLock(str(root / ".lock"), timeout=timeout)
+        self.root = root
+
+    def __enter__(self) -> WriteLock:
+        try:
+            self._lock.acquire()
+        except Timeout as exc:
+            raise IndexLockedError(
+                f"index {self.root} is locked by another `precedent index` run"
+            ) from exc
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+class GenerationBuilder:
+    """A new generation being written beside the live one. Call ``publish`` to switch to it."""
+
+    def __init__(self, root: Path, model: str, dimension: int) -> None:
+        self.root = root
+        live = current_generation(root)
+        _remove_stale(root, keep={live.name} if live else set())
+        number = int(live.name.split("-")[1]) + 1 if live else 1
+        self.path = _generations(root) / f"gen-{number:06d}"
+        self.path.mkdir(parents=True)
+        if live:
+            shutil.copyfile(live / DB_NAME, self.path / DB_NAME)
+        self.conn = sqlite3.connect(self.path / DB_NAME)
+        self.conn.row_factory = sqlite3.Row
+        # A half-built generation is thrown away whole, so it needs no journal.
+        self.conn.execute("PRAGMA journal_mode=OFF")
+        self.conn.execute("PRAGMA synchronous=OFF")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        schema.migrate(self.conn)
+        self.model, self.dimension = model, dimension
+
+    def publish(self, index: faiss.Index, stats: dict) -> str:
+        self.conn.commit()
+        self.conn.execute("PRAGMA optimize")
+        self.conn.close()
+        vectors.save(index, self.path / VECTORS_NAME)
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "generation": self.path.name,
+            "model": self.model,
+            "dimension": self.dimension,
+            "vector_index": vectors.kind(index),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            **stats,
+        }
+        (self.path / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2))
+        for name in (DB_NAME, VECTORS_NAME, MANIFEST_NAME):
+            _fsync(self.path / name)
+        _fsync(self.path)
+        tmp = self.root / "CURRENT.tmp"
+        tmp.write_text(self.path.name + "\n")
+        _fsync(tmp)
+        os.replace(tmp, self.root / "CURRENT")
+        _fsync(self.root)
+        _remove_stale(self.root, keep={self.path.name}, spare_one=True)
+        return self.path.name
+
+    def discard(self) -> None:
+        self.conn.close()
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _remove_stale(root: Path, keep: set[str], spare_one: bool = False) -> None:
+    """Delete generation folders not in ``keep``; ``spare_one`` keeps the newest other one,
+    so a reader that has just read the old CURRENT can still open it."""
+    gens = _generations(root)
+    if not gens.exists():
+        return
+    others = sorted(p for p in gens.iterdir() if p.name not in keep)
+    if spare_one and others:
+        others = others[:-1]
+    for path in others:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def ensure_model(root: Path, model: str) -> None:
+    """An existing index must be extended with the model it was built with."""
+    gen = current_generation(root)
+    if gen is None:
+        return
+    recorded = json.loads((gen / MANIFEST_NAME).read_text())["model"]
+    if recorded != model:
+        raise ModelMismatchError(
+            f"index {root} was built with model {recorded!r}, not {model!r}: "
+            "use the same model, or index into a new directory"
+        )

@@ -1,0 +1,82 @@
+"""The FAISS vector index: ids are chunk row ids, vectors are unit length (inner product = cosine).
+
+Exact (flat) search up to ``EXACT_LIMIT`` vectors; past it an HNSW graph. The limit comes
+from ``bench/ann_threshold.py``: see the README for the measurement behind it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+EXACT_LIMIT = 200_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+# Below this many allowed ids a filtered query scores them exactly: HNSW with a very
+# selective filter walks a graph whose neighbours are mostly excluded and loses recall.
+FILTER_EXACT_LIMIT = 50_000
+
+
+def build(ids: np.ndarray, vectors: np.ndarray, exact_limit: int = EXACT_LIMIT) -> faiss.Index:
+    """A new index over ``vectors`` keyed by ``ids``; flat when small, HNSW when large."""
+    dim = vectors.shape[1]
+    if len(ids) <= exact_limit:
+        base = faiss.IndexFlatIP(dim)
+    else:
+        base = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        base.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    index = faiss.IndexIDMap2(base)
+    if len(ids):
+        index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
+    return index
+
+
+def kind(index: faiss.Index) -> str:
+    base = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap2) else index
+    return "hnsw" if isinstance(base, faiss.IndexHNSWFlat) else "flat"
+
+
+def save(index: faiss.Index, path: Path) -> None:
+    faiss.write_index(index, str(path))
+
+
+def load(path: Path) -> faiss.Index:
+    return faiss.read_index(str(path))
+
+
+def search(
+    index: faiss.Index,
+    query: np.ndarray,
+    k: int,
+    allowed: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-``k`` (scores, ids) for one query vector; ``allowed`` restricts to those ids."""
+    query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+    if index.ntotal == 0 or k <= 0:
+        return np.zeros(0, np.float32), np.zeros(0, np.int64)
+    if allowed is not None and len(allowed) <= FILTER_EXACT_LIMIT:
+        return _exact_subset(index, query, k, allowed)
+    params = None
+    if kind(index) == "hnsw":
+        params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, k))
+    if allowed is not None:
+        params = params or faiss.SearchParameters()
+        params.sel = faiss.IDSelectorBatch(allowed.astype(np.int64))
+    scores, ids = index.search(query, min(k, index.ntotal), params=params)
+    keep = ids[0] >= 0
+    return scores[0][keep], ids[0][keep]
+
+
+def _exact_subset(
+    index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    if len(allowed) == 0:
+        return np.zeros(0, np.float32), np.zeros(0, np.int64)
+    allowed = allowed.astype(np.int64)
+    vectors = index.reconstruct_batch(allowed)
+    scores = vectors @ query[0]
+    top = np.argsort(-scores, kind="stable")[:k]
+    return scores[top].astype(np.float32), allowed[top]

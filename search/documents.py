@@ -1,0 +1,64 @@
+"""Document look-ups and index statistics on a snapshot."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from indexer.errors import DocumentNotFoundError, InvalidQueryError
+from indexer.store import Snapshot
+
+_FIELDS = (
+    "id, source, format, title, organisation, doc_type, date, decision_ref, source_url,"
+    " page_starts, empty_pages, meta, indexed_at"
+)
+
+
+def get_document(conn: sqlite3.Connection, doc_id: str, with_text: bool = True) -> dict:
+    """A document by id or unique id prefix (at least 4 characters)."""
+    if len(doc_id) < 4 or not all(c in "0123456789abcdef" for c in doc_id.lower()):
+        raise InvalidQueryError(f"doc_id: {doc_id!r} is not a document id (hex, 4+ characters)")
+    fields = _FIELDS + (", text" if with_text else "")
+    rows = conn.execute(
+        f"SELECT {fields} FROM documents WHERE id LIKE ? LIMIT 2", (doc_id.lower() + "%",)
+    ).fetchall()
+    if not rows:
+        raise DocumentNotFoundError(f"no document with id {doc_id!r}")
+    if len(rows) > 1:
+        raise InvalidQueryError(f"doc_id: {doc_id!r} matches several documents; give more of it")
+    doc = dict(rows[0])
+    for key in ("page_starts", "empty_pages", "meta"):
+        doc[key] = json.loads(doc[key])
+    doc["page_count"] = len(doc["page_starts"])
+    doc["chunks"] = conn.execute(
+        "SELECT count(*) FROM chunks WHERE doc_id = ?", (doc["id"],)
+    ).fetchone()[0]
+    return doc
+
+
+def index_stats(snapshot: Snapshot) -> dict:
+    conn = snapshot.conn
+    orgs = conn.execute(
+        "SELECT coalesce(organisation, '(not stated)') AS org, count(*) AS n FROM documents"
+        " GROUP BY org ORDER BY n DESC, org"
+    ).fetchall()
+    types = conn.execute(
+        "SELECT coalesce(doc_type, '(unknown)'), count(*) FROM documents GROUP BY 1 ORDER BY 2 DESC"
+    ).fetchall()
+    empty = sum(len(json.loads(r[0])) for r in conn.execute("SELECT empty_pages FROM documents"))
+    size = sum(p.stat().st_size for p in snapshot.root.rglob("*") if p.is_file())
+    return {
+        "index": str(snapshot.root),
+        "generation": snapshot.generation,
+        "documents": conn.execute("SELECT count(*) FROM documents").fetchone()[0],
+        "chunks": conn.execute("SELECT count(*) FROM chunks").fetchone()[0],
+        "organisations": {org: n for org, n in orgs},
+        "doc_types": dict(types),
+        "empty_pages": empty,
+        "model": snapshot.model,
+        "dimension": snapshot.manifest["dimension"],
+        "vector_index": snapshot.manifest["vector_index"],
+        "schema_version": snapshot.manifest["schema_version"],
+        "created": snapshot.manifest["created"],
+        "size_bytes": size,
+    }

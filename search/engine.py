@@ -1,0 +1,47 @@
+"""Search: the lexical and dense legs, fused, grouped by document."""
+
+from __future__ import annotations
+
+from indexer import vectors
+from indexer.embed import Embedder
+from indexer.errors import InvalidQueryError
+from indexer.store import Snapshot
+from search.filters import allowed_chunk_ids
+from search.fusion import rrf
+from search.lexical import bm25_search
+from search.query import SearchRequest
+from search.results import SearchResponse, group_by_document
+from search.terms import query_terms
+
+# Each leg fetches this many chunks per requested document, so grouping has enough to choose from.
+CANDIDATES_PER_RESULT = 20
+MIN_CANDIDATES = 100
+
+
+def search(snapshot: Snapshot, request: SearchRequest, embedder: Embedder | None) -> SearchResponse:
+    terms = query_terms(request.query)
+    depth = max(MIN_CANDIDATES, request.k * CANDIDATES_PER_RESULT)
+    if request.mode == "bm25":
+        ranked = bm25_search(snapshot.conn, terms, request.filters, depth)
+    elif request.mode == "dense":
+        ranked = dense_search(snapshot, request, embedder, depth)
+    else:
+        lexical = bm25_search(snapshot.conn, terms, request.filters, depth)
+        dense = dense_search(snapshot, request, embedder, depth)
+        ranked = rrf([[c for c, _ in lexical], [c for c, _ in dense]])
+    results = group_by_document(snapshot.conn, ranked, terms, request.k, request.passages)
+    return SearchResponse(
+        request.query, request.mode, snapshot.generation, snapshot.manifest["documents"], results
+    )
+
+
+def dense_search(
+    snapshot: Snapshot, request: SearchRequest, embedder: Embedder | None, depth: int
+) -> list[tuple[int, float]]:
+    if embedder is None:
+        raise InvalidQueryError(f"mode {request.mode!r} needs the embedding model")
+    snapshot.check_model(embedder.name)
+    query = embedder.encode([request.query])[0]
+    allowed = allowed_chunk_ids(snapshot.conn, request.filters)
+    scores, ids = vectors.search(snapshot.vectors, query, depth, allowed)
+    return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]

@@ -1,0 +1,38 @@
+"""Filters as SQL over the documents table (aliased ``d``)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+
+from search.query import Filters
+
+
+def where(filters: Filters) -> tuple[str, list]:
+    """A SQL condition (never empty: "1" when no filter) and its parameters."""
+    clauses, params = [], []
+    if filters.organisation:
+        clauses.append("lower(coalesce(d.organisation, '')) LIKE ?")
+        params.append(f"%{filters.organisation.lower()}%")
+    if filters.doc_type:
+        clauses.append("lower(coalesce(d.doc_type, '')) = ?")
+        params.append(filters.doc_type.lower())
+    if filters.date_from:
+        clauses.append("d.date >= ?")
+        params.append(filters.date_from)
+    if filters.date_to:
+        clauses.append("d.date <= ?")
+        params.append(filters.date_to)
+    return (" AND ".join(clauses) or "1"), params
+
+
+def allowed_chunk_ids(conn: sqlite3.Connection, filters: Filters) -> np.ndarray | None:
+    """Chunk ids that pass the filters, or None when there are no filters."""
+    if not filters.active:
+        return None
+    sql, params = where(filters)
+    rows = conn.execute(
+        f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {sql}", params
+    )
+    return np.fromiter((r[0] for r in rows), dtype=np.int64)

@@ -1,0 +1,193 @@
+"""Terminal rendering with rich: progress, result tables, documents, statistics."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from indexer.pipeline import IndexReport
+from search.results import Passage, SearchResponse
+
+EXCERPT_CHARS = 360
+
+
+class ProgressReporter:
+    """A rich progress bar per indexing stage; ``verbose`` also logs each stage as a line."""
+
+    def __init__(self, console: Console, verbose: bool = False) -> None:
+        self.console, self.verbose = console, verbose
+        self.progress = Progress(
+            TextColumn("{task.description:<22}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self.task = None
+
+    def __enter__(self) -> ProgressReporter:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def stage(self, name: str, total: int | None = None) -> None:
+        if self.verbose:
+            self.console.print(f"stage: {name}", highlight=False)
+            self.console.file.flush()
+        if self.task is not None:
+            self.progress.remove_task(self.task)
+        self.task = self.progress.add_task(name, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task, n)
+
+
+def print_index_report(console: Console, report: IndexReport, root: Path) -> None:
+    for failure in report.failed:
+        console.print(
+            f"[red]failed[/red] {escape(str(failure.path))}: {escape(failure.reason)}",
+            highlight=False,
+        )
+    for source, other in report.duplicates:
+        console.print(
+            f"[yellow]skipped[/yellow] {escape(source)}: same text as {escape(other)}",
+            highlight=False,
+        )
+    for source, pages in report.empty_pages.items():
+        listed = ", ".join(map(str, pages))
+        console.print(
+            f"[yellow]note[/yellow] {escape(source)}: {len(pages)} page(s) with no text"
+            f" (scanned?): {listed}",
+            highlight=False,
+        )
+    console.print(
+        f"indexed {len(report.added)} new, {len(report.updated)} changed, "
+        f"{report.unchanged} unchanged, {len(report.removed)} removed, "
+        f"{len(report.failed)} failed; embedded {report.chunks_embedded} chunks "
+        f"({report.chunks_cached} from cache) -> {root}"
+        + (f" ({report.generation})" if report.generation else " (no changes)"),
+        highlight=False,
+    )
+
+
+def excerpt(passage: Passage, width: int = EXCERPT_CHARS) -> Text:
+    """The window of the passage with the most distinct highlighted words, those in bold."""
+    text, spans = passage.text, passage.highlights
+    start = _best_window(text, spans, width)
+    end = min(len(text), start + width)
+    out = Text("…" if start else "")
+    pos = start
+    for a, b in spans:
+        if a < pos or b > end:
+            continue
+        out.append(_flat(text[pos:a]))
+        out.append(text[a:b], style="bold yellow")
+        pos = b
+    out.append(_flat(text[pos:end]))
+    if end < len(text):
+        out.append("…")
+    return out
+
+
+def _best_window(text: str, spans: list[tuple[int, int]], width: int) -> int:
+    best, best_start = -1, 0
+    for a, _ in spans:
+        start = max(0, min(a - width // 4, len(text) - width))
+        words = {text[x:y].lower() for x, y in spans if x >= start and y <= start + width}
+        if len(words) > best:
+            best, best_start = len(words), start
+    return best_start
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def print_response(console: Console, response: SearchResponse) -> None:
+    if not response.results:
+        console.print(
+            f"No results for {response.query!r} ({response.mode}) "
+            f"in {response.total_documents} documents."
+        )
+        return
+    table = Table(title=f"{response.query!r} — {response.mode}", show_lines=True, expand=True)
+    table.add_column("#", justify="right", width=3)
+    table.add_column("Document", ratio=1)
+    table.add_column("Evidence", ratio=3)
+    for rank, hit in enumerate(response.results, 1):
+        doc = Text(hit.title or "(untitled)", style="bold")
+        doc.append(f"\n{hit.organisation or 'organisation not stated'}")
+        doc.append(f"\n{hit.date or 'date not stated'} · {hit.doc_type or 'type not stated'}")
+        doc.append(f"\nid {hit.doc_id}", style="dim")
+        evidence = Text()
+        for i, passage in enumerate(hit.passages):
+            if i:
+                evidence.append("\n\n")
+            evidence.append_text(excerpt(passage))
+            c = passage.citation
+            page = f"p. {c.page}" if c.page == c.page_end else f"pp. {c.page}-{c.page_end}"
+            where = f"{Path(c.source).name}, {page}, chars {c.start}-{c.end}"
+            if c.section:
+                where += f", “{c.section}”"
+            evidence.append(f"\n[{where}]", style="dim")
+        table.add_row(str(rank), doc, evidence)
+    console.print(table)
+
+
+def print_document(console: Console, doc: dict, with_text: bool = True) -> None:
+    table = Table(show_header=False, box=None)
+    for key in (
+        "id",
+        "title",
+        "organisation",
+        "doc_type",
+        "date",
+        "decision_ref",
+        "source",
+        "source_url",
+        "format",
+        "page_count",
+        "empty_pages",
+        "chunks",
+        "indexed_at",
+    ):
+        value = doc.get(key)
+        table.add_row(key, "not stated" if value in (None, "", []) else str(value))
+    console.print(table)
+    if with_text:
+        console.rule()
+        console.print(doc["text"], highlight=False, markup=False)
+
+
+def print_stats(console: Console, data: dict) -> None:
+    table = Table(show_header=False, box=None)
+    for key in (
+        "index",
+        "generation",
+        "documents",
+        "chunks",
+        "model",
+        "dimension",
+        "vector_index",
+        "empty_pages",
+        "schema_version",
+        "created",
+    ):
+        table.add_row(key, str(data[key]))
+    table.add_row("size", f"{data['size_bytes'] / 1e6:.1f} MB")
+    table.add_row("organisations", f"{len(data['organisations'])}")
+    console.print(table)
+    orgs = Table("organisation", "documents")
+    for org, n in data["organisations"].items():
+        orgs.add_row(org, str(n))
+    console.print(orgs)

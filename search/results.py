@@ -1,0 +1,125 @@
+"""Result shapes: documents with their best passages, highlights and citations."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+
+from search.terms import highlight_spans
+
+
+@dataclass(frozen=True)
+class Citation:
+    title: str | None
+    organisation: str | None
+    date: str | None
+    doc_type: str | None
+    decision_ref: str | None
+    source: str
+    page: int
+    page_end: int
+    start: int
+    end: int
+    section: str | None
+
+    def __str__(self) -> str:
+        pages = (
+            f"p. {self.page}" if self.page == self.page_end else f"pp. {self.page}-{self.page_end}"
+        )
+        who = ", ".join(x for x in (self.organisation, self.date) if x)
+        where = f"{pages}, chars {self.start}-{self.end}"
+        return f"{self.title or '(untitled)'} — {who or 'organisation not stated'}; {where}"
+
+
+@dataclass(frozen=True)
+class Passage:
+    chunk_id: int
+    text: str
+    score: float
+    highlights: list[tuple[int, int]]  # offsets into ``text``
+    citation: Citation
+
+
+@dataclass
+class DocumentHit:
+    doc_id: str
+    title: str | None
+    organisation: str | None
+    date: str | None
+    doc_type: str | None
+    source: str
+    score: float
+    passages: list[Passage] = field(default_factory=list)
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    mode: str
+    generation: str
+    total_documents: int
+    results: list[DocumentHit]
+
+
+def group_by_document(
+    conn: sqlite3.Connection,
+    ranked: list[tuple[int, float]],
+    terms: list[str],
+    k: int,
+    passages_per_doc: int,
+) -> list[DocumentHit]:
+    """Top ``k`` documents by their best chunk, each with its best passages in rank order."""
+    if not ranked:
+        return []
+    rows = _chunk_rows(conn, [cid for cid, _ in ranked])
+    hits: dict[str, DocumentHit] = {}
+    for chunk_id, score in ranked:
+        row = rows[chunk_id]
+        hit = hits.get(row["doc_id"])
+        if hit is None:
+            if len(hits) == k:
+                continue
+            hit = hits[row["doc_id"]] = DocumentHit(
+                row["doc_id"],
+                row["title"],
+                row["organisation"],
+                row["date"],
+                row["doc_type"],
+                row["source"],
+                score,
+            )
+        if len(hit.passages) < passages_per_doc:
+            hit.passages.append(_passage(row, score, terms))
+    return list(hits.values())
+
+
+def _passage(row: sqlite3.Row, score: float, terms: list[str]) -> Passage:
+    citation = Citation(
+        row["title"],
+        row["organisation"],
+        row["date"],
+        row["doc_type"],
+        row["decision_ref"],
+        row["source"],
+        row["page"],
+        row["page_end"],
+        row["start"],
+        row["end"],
+        row["section"],
+    )
+    return Passage(row["id"], row["text"], score, highlight_spans(row["text"], terms), citation)
+
+
+def _chunk_rows(conn: sqlite3.Connection, ids: list[int]) -> dict[int, sqlite3.Row]:
+    out: dict[int, sqlite3.Row] = {}
+    for i in range(0, len(ids), 500):
+        batch = ids[i : i + 500]
+        marks = ",".join("?" * len(batch))
+        for row in conn.execute(
+            "SELECT c.id, c.doc_id, c.text, c.start, c.end, c.page, c.page_end, c.section,"
+            " d.title, d.organisation, d.date, d.doc_type, d.decision_ref, d.source"
+            f" FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
+            batch,
+        ):
+            out[row["id"]] = row
+    return out

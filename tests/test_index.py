@@ -1,0 +1,160 @@
+import json
+import shutil
+import sqlite3
+
+import pytest
+from docx import Document
+from fpdf import FPDF
+
+from indexer.errors import ModelMismatchError
+from indexer.pipeline import index_paths
+from indexer.store import open_snapshot
+from search.engine import search
+from search.query import make_request
+from tests.conftest import CORPUS
+
+
+def _write_pdf(path, pages: list[str]) -> None:
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    for text in pages:
+        pdf.add_page()
+        if text:
+            pdf.multi_cell(0, 6, text)
+    pdf.output(str(path))
+
+
+def test_reindexing_an_unchanged_folder_embeds_nothing(tmp_path, embedder, corpus_copy):
+    root = tmp_path / "idx"
+    first = index_paths(root, [corpus_copy], embedder)
+    assert first.chunks_embedded > 0 and len(first.added) == 5
+    again = index_paths(root, [corpus_copy], embedder)
+    assert again.chunks_embedded == 0
+    assert again.generation is None and again.unchanged == 5
+
+
+def test_a_changed_file_re_embeds_only_its_new_chunks(tmp_path, embedder):
+    docs = tmp_path / "docs"
+    shutil.copytree(CORPUS, docs)
+    root = tmp_path / "idx"
+    index_paths(root, [docs], embedder)
+    target = docs / "kent-23-00075-family-hubs-perinatal.txt"
+    target.write_text(target.read_text() + "\n\nAddendum\n\nA new paragraph about a late change.\n")
+    report = index_paths(root, [docs], embedder)
+    assert [p.rsplit("/", 1)[-1] for p in report.updated] == [target.name]
+    assert 1 <= report.chunks_embedded <= 2
+    snap = open_snapshot(root)
+    hit = search(snap, make_request("late change addendum", "bm25"), embedder).results[0]
+    assert hit.source == str(target)
+
+
+def test_prune_removes_files_that_are_gone(tmp_path, embedder):
+    docs = tmp_path / "docs"
+    shutil.copytree(CORPUS, docs)
+    root = tmp_path / "idx"
+    index_paths(root, [docs], embedder)
+    (docs / "mersey-care-babs-sefton-pilot-2022.txt").unlink()
+    kept = index_paths(root, [docs], embedder)
+    assert kept.removed == [] and open_snapshot(root).manifest["documents"] == 5
+    pruned = index_paths(root, [docs], embedder, prune=True)
+    assert len(pruned.removed) == 1
+    assert open_snapshot(root).manifest["documents"] == 4
+
+
+def test_manifest_metadata_is_attached_and_files_without_one_still_index(tmp_path, embedder):
+    docs = tmp_path / "docs"
+    shutil.copytree(CORPUS, docs)
+    (docs / "extra.md").write_text("# Local offer\n\nThe council funds a parenting group.\n")
+    root = tmp_path / "idx"
+    assert not index_paths(root, [docs], embedder).failed
+    conn = open_snapshot(root).conn
+    row = conn.execute(
+        "SELECT title, organisation, doc_type, date, decision_ref FROM documents"
+        " WHERE source LIKE '%st-helens%'"
+    ).fetchone()
+    assert tuple(row) == (
+        "Agreement for a direct contract award to Mersey Care NHS Trust for a BAB's Service",
+        "St Helens Borough Council",
+        "decision",
+        "2023-07-13",
+        "0017 2023/24",
+    )
+    extra = conn.execute("SELECT title, organisation FROM documents WHERE source LIKE '%extra.md'")
+    assert tuple(extra.fetchone()) == ("Local offer", None)
+
+
+def test_pdf_pages_and_docx_sections_reach_the_citations(tmp_path, embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    _write_pdf(
+        docs / "report.pdf",
+        ["Cabinet report on early years services.", "", "The Better Care Fund pays for the pilot."],
+    )
+    d = Document()
+    d.add_heading("Financial implications", level=1)
+    d.add_paragraph("The Household Support Fund covers the winter food vouchers.")
+    d.save(docs / "decision.docx")
+    root = tmp_path / "idx"
+    report = index_paths(root, [docs], embedder)
+    assert not report.failed
+    assert list(report.empty_pages.values()) == [[2]]
+    snap = open_snapshot(root)
+    pdf_hit = search(snap, make_request("Better Care Fund", "bm25"), embedder).results[0]
+    assert pdf_hit.source.endswith("report.pdf")
+    assert pdf_hit.passages[0].citation.page_end == 3
+    docx_hit = search(snap, make_request("Household Support Fund", "bm25"), embedder).results[0]
+    assert docx_hit.passages[0].citation.section == "Financial implications"
+
+
+def test_bad_files_are_reported_and_the_rest_indexed(tmp_path, embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "good.txt").write_text("The council commissioned a doula service in 2022.\n")
+    (docs / "cp1252.txt").write_bytes("Caf\xe9 funding of \xa3140 for the pilot.".encode("cp1252"))
+    (docs / "empty.txt").write_bytes(b"")
+    (docs / "junk.txt").write_bytes(bytes(range(256)) * 8)
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4\n this is not really a pdf")
+    (docs / "sheet.xlsx").write_bytes(b"PK\x03\x04")
+    (docs / "loop").symlink_to(docs, target_is_directory=True)
+    report = index_paths(tmp_path / "idx", [docs], embedder)
+    failed = {e.path.name: e.reason for e in report.failed}
+    assert set(failed) == {"empty.txt", "junk.txt", "broken.pdf", "sheet.xlsx", "loop"}
+    assert "symlink loop" in failed["loop"]
+    assert "empty" in failed["empty.txt"] and "binary" in failed["junk.txt"]
+    assert "PDF" in failed["broken.pdf"] and "unsupported" in failed["sheet.xlsx"]
+    assert sorted(p.rsplit("/", 1)[-1] for p in report.added) == ["cp1252.txt", "good.txt"]
+    text = (
+        open_snapshot(tmp_path / "idx")
+        .conn.execute("SELECT text FROM documents WHERE source LIKE '%cp1252.txt'")
+        .fetchone()[0]
+    )
+    assert "Café funding of £140" in text
+
+
+def test_an_index_refuses_another_model(tmp_path, embedder, corpus_copy):
+    root = tmp_path / "idx"
+    index_paths(root, [corpus_copy], embedder)
+    manifest_path = next((root / "generations").iterdir()) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["model"] = "some/other-model"
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(ModelMismatchError, match="some/other-model"):
+        index_paths(root, [corpus_copy], embedder)
+
+
+def test_fts_rows_follow_chunk_deletions(tmp_path, embedder):
+    docs = tmp_path / "docs"
+    shutil.copytree(CORPUS, docs)
+    root = tmp_path / "idx"
+    index_paths(root, [docs], embedder)
+    (docs / "knowsley-building-bonds-evaluation.txt").unlink()
+    index_paths(root, [docs], embedder, prune=True)
+    gen = open_snapshot(root)
+    conn = sqlite3.connect(f"file:{root}/generations/{gen.generation}/index.sqlite", uri=True)
+    chunks = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    hits = conn.execute(
+        "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'Knowsley'"
+    ).fetchone()
+    assert chunks == gen.vectors.ntotal
+    conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('integrity-check')")
+    assert hits[0] < 3  # only other documents' passing mentions remain

