@@ -3,9 +3,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 INDEX ?= .precedent
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 QUESTION ?= which councils commissioned parent-infant services and how were they funded
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install browser demo serve test lint format bench clean
 
 install: $(VENV)/.installed
 
@@ -21,6 +22,15 @@ demo: install
 	$(BIN)/precedent index corpus --index $(INDEX)
 	$(BIN)/precedent search "$(QUESTION)" --index $(INDEX) -k 5
 
+# Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+browser:
+	@command -v chromium >/dev/null || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+serve: install
+	$(BIN)/precedent serve --index $(INDEX)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -29,7 +39,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint
+test: lint browser
 	$(PY) -m pytest -q
 
 clean:

@@ -167,5 +167,33 @@ def stats(index: IndexDir = None, as_json: Json = False) -> None:
         render.print_stats(out, data)
 
 
+@app.command()
+def serve(
+    index: IndexDir = None,
+    model: Model = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key",
+            envvar="PRECEDENT_API_KEY",
+            help="Key for the write endpoints (X-API-Key); without one, writes are off.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Serve the HTTP API and the web page (uvicorn)."""
+    import uvicorn
+
+    from api.main import create_app
+    from api.settings import Settings
+
+    given = {"index": _root(index), "model": model, "api_key": api_key}
+    settings = Settings(**{k: v for k, v in given.items() if v is not None})
+    with user_errors():
+        uvicorn.run(create_app(settings), host=host, port=port)
+
+
 if __name__ == "__main__":
     app()

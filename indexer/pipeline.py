@@ -10,6 +10,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,17 +111,58 @@ def index_paths(
         gone = _removed(known, files, paths) if prune else []
         if not todo and not gone:
             return report
-        builder = GenerationBuilder(root, embedder.name, embedder.dimension)
-        try:
+        with _building(root, embedder) as builder:
             _remove_documents(builder, gone, report)
             _store_documents(builder, todo, embedder, known, report, reporter)
-            index = _embed_and_build(builder, root, embedder, report, reporter)
-            reporter.stage("publishing")
-            report.generation = builder.publish(index, _stats(builder))
-        except BaseException:
-            builder.discard()
-            raise
+            if not (report.added or report.updated or report.removed):
+                builder.discard()  # every changed file failed or was a duplicate
+                return report
+            report.generation = _publish(builder, root, embedder, report, reporter)
     return report
+
+
+def delete_documents(
+    root: Path, doc_ids: list[str], embedder: Embedder, lock_timeout: float = 600
+) -> list[str]:
+    """Remove documents by id in a new generation; returns the sources removed."""
+    with WriteLock(root, lock_timeout):
+        ensure_model(root, embedder.name)
+        if current_generation(root) is None:
+            return []
+        marks = ",".join("?" * len(doc_ids))
+        sql = f"SELECT source FROM documents WHERE id IN ({marks})"
+        with _building(root, embedder) as builder:
+            sources = [r[0] for r in builder.conn.execute(sql, doc_ids)]
+            if not sources:
+                builder.discard()
+                return []
+            report = IndexReport()
+            _remove_documents(builder, sources, report)
+            _publish(builder, root, embedder, report, _Silent())
+    return sources
+
+
+@contextmanager
+def _building(root: Path, embedder: Embedder) -> Iterator[GenerationBuilder]:
+    """A new generation that is thrown away whole if anything fails before it is published."""
+    builder = GenerationBuilder(root, embedder.name, embedder.dimension)
+    try:
+        yield builder
+    except BaseException:
+        builder.discard()
+        raise
+
+
+def _publish(
+    builder: GenerationBuilder,
+    root: Path,
+    embedder: Embedder,
+    report: IndexReport,
+    reporter: Reporter,
+) -> str:
+    index = _embed_and_build(builder, root, embedder, report, reporter)
+    reporter.stage("publishing")
+    return builder.publish(index, _stats(builder))
 
 
 def _known_sources(root: Path) -> dict[str, str]:

@@ -62,3 +62,50 @@ def index_stats(snapshot: Snapshot) -> dict:
         "created": snapshot.manifest["created"],
         "size_bytes": size,
     }
+
+
+def list_documents(
+    conn: sqlite3.Connection,
+    organisation: str | None = None,
+    doc_type: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[int, list[dict]]:
+    """(total, page of documents without text), newest first, undated last."""
+    clauses, params = [], []
+    if organisation:
+        clauses.append("lower(coalesce(organisation, '')) LIKE ?")
+        params.append(f"%{organisation.lower()}%")
+    if doc_type:
+        clauses.append("lower(coalesce(doc_type, '')) = ?")
+        params.append(doc_type.lower())
+    where = " AND ".join(clauses) or "1"
+    total = conn.execute(f"SELECT count(*) FROM documents WHERE {where}", params).fetchone()[0]
+    rows = conn.execute(
+        "SELECT id, title, organisation, doc_type, date, decision_ref, format, source"
+        f" FROM documents WHERE {where}"
+        " ORDER BY date IS NULL, date DESC, title LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    return total, [dict(r) for r in rows]
+
+
+def text_span(conn: sqlite3.Connection, doc_id: str, start: int, end: int | None) -> dict:
+    """The exact characters [start, end) of a document: for checking a quoted citation."""
+    doc = get_document(conn, doc_id)
+    text = doc["text"]
+    end = len(text) if end is None else end
+    if not 0 <= start <= len(text):
+        raise InvalidQueryError(f"start: {start} is outside the text (0-{len(text)})")
+    if not start <= end <= len(text):
+        raise InvalidQueryError(f"end: {end} must be between start ({start}) and {len(text)}")
+    return {"doc_id": doc["id"], "start": start, "end": end, "text": text[start:end]}
+
+
+def organisation_facets(conn: sqlite3.Connection) -> list[dict]:
+    rows = conn.execute(
+        "SELECT organisation, count(*) AS documents, min(date) AS first_date,"
+        " max(date) AS last_date FROM documents GROUP BY organisation"
+        " ORDER BY documents DESC, organisation"
+    )
+    return [dict(r) for r in rows]

@@ -1,0 +1,46 @@
+"""While an indexer publishes new generations, every response comes from one whole generation."""
+
+import shutil
+import threading
+
+import httpx
+
+from api.settings import Settings
+from indexer.pipeline import index_paths
+from tests.server import running_server
+
+
+def test_queries_during_reindexing_see_complete_generations(tmp_path, corpus_copy, embedder):
+    docs = tmp_path / "docs"
+    shutil.copytree(corpus_copy, docs)
+    root = tmp_path / "idx"
+    index_paths(root, [docs], embedder)
+    additions = 6
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            for n in range(additions):  # each run publishes one more "beacon" document
+                (docs / f"beacon-{n}.txt").write_text(
+                    f"Beacon notice {n}. The council commissioned beacon service number {n}.\n"
+                )
+                index_paths(root, [docs], embedder)
+        except BaseException as exc:  # surfaced in the main thread below
+            errors.append(exc)
+
+    seen: dict[str, int] = {}
+    with running_server(Settings(index=root), embedder) as url, httpx.Client(base_url=url) as c:
+        thread = threading.Thread(target=writer)
+        thread.start()
+        while thread.is_alive() or not seen or max(seen.values()) < additions:
+            response = c.get("/search", params={"q": "beacon", "mode": "bm25", "per_page": 100})
+            assert response.status_code == 200, response.text
+            data = response.json()
+            beacons = sum(r["title"].startswith("Beacon") for r in data["results"])
+            # The total and the results come from the same snapshot: 5 corpus docs + beacons.
+            assert data["total_documents"] == 5 + beacons
+            seen[data["generation"]] = beacons
+        thread.join()
+    assert not errors
+    assert len(seen) >= 2, "the server should pick up new generations without a restart"
+    assert max(seen.values()) == additions

@@ -1,0 +1,77 @@
+"""The web page in a real browser: Playwright driving Debian's Chromium, headless."""
+
+import shutil
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from api.settings import Settings
+from tests.server import running_server
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory, corpus_index, embedder):
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium is needed: `make test` installs it (apt-get)"
+    root = tmp_path_factory.mktemp("web") / "idx"
+    shutil.copytree(corpus_index, root)
+    with running_server(Settings(index=root), embedder) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.base_url = url
+        yield page
+        browser.close()
+
+
+def test_search_shows_highlighted_evidence_with_citations(page):
+    page.goto(page.base_url + "/")
+    page.fill("#q", "Violence Reduction Partnership £140,000")
+    page.press("#q", "Enter")
+    first = page.locator(".result").first
+    expect(first.locator("h2")).to_contain_text("direct contract award to Mersey Care")
+    expect(first.locator(".meta")).to_contain_text("St Helens Borough Council")
+    expect(first.locator(".passage").first).to_contain_text("£140,000")
+    expect(first.locator("mark").first).to_be_visible()
+    expect(first.locator(".cite").first).to_contain_text(
+        "st-helens-0017-2023-24-babs-direct-award.txt"
+    )
+
+
+def test_filters_narrow_the_results(page):
+    page.goto(page.base_url + "/")
+    page.select_option("#organisation", "Kent County Council")
+    page.fill("#q", "funding")
+    page.press("#q", "Enter")
+    expect(page.locator("#status")).to_contain_text("1 documents")
+    expect(page.locator(".result .meta")).to_contain_text("Kent County Council")
+
+
+def test_a_citation_opens_the_document_at_the_quoted_span(page):
+    page.goto(page.base_url + "/?q=Violence+Reduction+Partnership+%C2%A3140%2C000")
+    cite = page.locator(".result .cite").first
+    expect(cite).to_be_visible()
+    quoted = page.locator(".result .passage").first.inner_text()
+    cite.click()
+    expect(page.locator("#document-view")).to_be_visible()
+    expect(page.locator("#doc-title")).to_contain_text("direct contract award")
+    expect(page.locator("#doc-meta")).to_contain_text("0017 2023/24")
+    marked = page.locator("#doc-text mark").inner_text()
+    assert "£140,000" in marked
+    assert " ".join(marked.split()) in " ".join(quoted.split())
+
+
+def test_no_results_and_errors_are_said_plainly(page):
+    page.goto(page.base_url + "/?q=zzqqxx&mode=bm25")
+    expect(page.locator("#status")).to_contain_text("No documents match")
+    page.goto(page.base_url + "/?doc=0000000000000000")
+    expect(page.locator("#doc-title")).to_contain_text("Document not available")
