@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install
 	$(BIN)/precedent index corpus --index $(INDEX)
-	$(BIN)/precedent search "$(QUESTION)" --index $(INDEX) -k 5
+	$(BIN)/precedent evidence "$(QUESTION)" --index $(INDEX)
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 browser:

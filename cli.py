@@ -133,6 +133,44 @@ def search(
 
 
 @app.command()
+def evidence(
+    question: Annotated[str, typer.Argument(help="A question, e.g. who funded what.")],
+    index: IndexDir = None,
+    model: Model = None,
+    organisation: Annotated[
+        str | None, typer.Option("--org", "--organisation", help="Commissioner or issuer.")
+    ] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="On or after YYYY-MM-DD.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="On or before YYYY-MM-DD.")] = None,
+    funding: Annotated[
+        str | None, typer.Option(help="Funding stream id or label, e.g. family_hubs.")
+    ] = None,
+    depth: Annotated[int, typer.Option(help="Documents retrieved before grouping.")] = 20,
+    as_json: Json = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+) -> None:
+    """Answer table: organisation x service with provider, funding and quoted evidence."""
+    from indexer.embed import load_embedder
+    from indexer.store import open_snapshot
+    from search.evidence import answer
+    from search.query import make_request
+
+    with user_errors():
+        request = make_request(question, "hybrid", depth, organisation, date_from, date_to)
+        snapshot = open_snapshot(_root(index))
+        if model:
+            snapshot.check_model(model)
+        embedder = load_embedder(snapshot.model)
+        result = answer(snapshot, request.query, embedder, request.filters, funding, depth)
+    if as_json:
+        _print_json(serialize.evidence_dict(result))
+    elif as_csv:
+        sys.stdout.write(serialize.evidence_csv(result))
+    else:
+        render.print_evidence(out, result)
+
+
+@app.command()
 def show(
     doc_id: Annotated[str, typer.Argument(help="Document id (or a unique prefix of one).")],
     index: IndexDir = None,

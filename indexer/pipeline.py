@@ -18,10 +18,12 @@ from typing import Protocol
 
 import numpy as np
 
+from extract import DocumentFacts, extract_document
 from indexer import metadata, vectors
 from indexer.cache import EmbeddingCache, text_hash
 from indexer.chunk import chunk_document
 from indexer.embed import Embedder
+from indexer.facts_store import store_facts
 from indexer.load import discover, load_document
 from indexer.records import Chunk, DocumentMeta, LoadedDocument, LoadError
 from indexer.store import GenerationBuilder, WriteLock, current_generation, ensure_model
@@ -60,13 +62,14 @@ class IndexReport:
 
 @dataclass(frozen=True)
 class PreparedDocument:
-    """A loaded, chunked document ready to store."""
+    """A loaded, chunked document with its extracted facts, ready to store."""
 
     doc_id: str
     file_hash: str
     doc: LoadedDocument
     meta: DocumentMeta
     chunks: list[Chunk]
+    facts: DocumentFacts
 
 
 def document_id(text: str) -> str:
@@ -84,11 +87,12 @@ def prepare(path: Path, embedder: Embedder) -> PreparedDocument:
     doc_id = document_id(doc.text)
     meta = metadata.lookup(path) or DocumentMeta()
     chunks = chunk_document(doc_id, doc, embedder.count_tokens, embedder.max_tokens)
+    facts = extract_document(doc.text, known_organisation=meta.organisation)
     try:
         digest = file_hash(path)
     except OSError as exc:
         raise LoadError(path, exc.strerror or str(exc)) from exc
-    return PreparedDocument(doc_id, digest, doc, meta, chunks)
+    return PreparedDocument(doc_id, digest, doc, meta, chunks, facts)
 
 
 def index_paths(
@@ -248,6 +252,7 @@ def _prepared(
 def _insert_document(builder: GenerationBuilder, p: PreparedDocument) -> None:
     doc, meta = p.doc, p.meta
     title = meta.title or doc.title or _first_line(doc.text)
+    organisation, date, derived = _derived_metadata(p)
     builder.conn.execute(
         "INSERT INTO documents (id, source, file_hash, format, title, organisation, doc_type,"
         " date, decision_ref, source_url, page_starts, empty_pages, text, meta, indexed_at)"
@@ -258,18 +263,19 @@ def _insert_document(builder: GenerationBuilder, p: PreparedDocument) -> None:
             p.file_hash,
             doc.format,
             title,
-            meta.organisation,
+            organisation,
             meta.doc_type,
-            meta.date,
+            date,
             meta.decision_ref,
             meta.source_url,
             json.dumps(list(doc.page_starts)),
             json.dumps(list(doc.empty_pages)),
             doc.text,
-            json.dumps(meta.extra),
+            json.dumps({**meta.extra, "derived_from_text": derived}),
             datetime.now(UTC).isoformat(timespec="seconds"),
         ),
     )
+    store_facts(builder.conn, p.doc_id, doc, p.facts)
     builder.conn.executemany(
         "INSERT INTO chunks (doc_id, ordinal, start, end, page, page_end, section, text,"
         " text_hash, token_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -289,6 +295,18 @@ def _insert_document(builder: GenerationBuilder, p: PreparedDocument) -> None:
             for c in p.chunks
         ],
     )
+
+
+def _derived_metadata(p: PreparedDocument) -> tuple[str | None, str | None, list[str]]:
+    """Organisation and date: the manifest's where it states them, else what the text states."""
+    organisation, date, derived = p.meta.organisation, p.meta.date, []
+    if organisation is None:
+        organisation = next((r.commissioner for r in p.facts.records if r.commissioner), None)
+        derived += ["organisation"] if organisation else []
+    if date is None:
+        date = next((f.value for f in p.facts.facts if f.kind == "decision_date"), None)
+        derived += ["date"] if date else []
+    return organisation, date, derived
 
 
 def _first_line(text: str) -> str:

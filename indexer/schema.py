@@ -66,7 +66,50 @@ def m002_chunks_fts(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_documents, m002_chunks_fts]
+def m003_facts(conn: sqlite3.Connection) -> None:
+    # Facts and commissioning records extracted at index time; each keeps its evidence
+    # (offsets, quote, page) so every answer cell can cite the sentence that states it.
+    conn.executescript(
+        """
+        CREATE TABLE facts (
+            id INTEGER PRIMARY KEY,
+            doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            value TEXT NOT NULL,
+            surface TEXT NOT NULL,
+            attrs TEXT NOT NULL,
+            start INTEGER NOT NULL,
+            end INTEGER NOT NULL,
+            quote TEXT NOT NULL,
+            page INTEGER NOT NULL
+        );
+        CREATE INDEX facts_doc ON facts(doc_id, kind);
+        CREATE INDEX facts_value ON facts(kind, value);
+        CREATE TABLE records (
+            id INTEGER PRIMARY KEY,
+            doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            commissioner TEXT,
+            commissioner_code TEXT,
+            service TEXT,
+            provider TEXT,
+            mechanism TEXT,
+            duration TEXT,
+            funding_streams TEXT NOT NULL,
+            amounts TEXT NOT NULL,
+            decision_date TEXT,
+            evidence TEXT NOT NULL
+        );
+        CREATE INDEX records_doc ON records(doc_id);
+        CREATE INDEX records_commissioner ON records(commissioner);
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    m001_documents,
+    m002_chunks_fts,
+    m003_facts,
+]
 VERSION = len(MIGRATIONS)
 
 

@@ -109,3 +109,24 @@ def organisation_facets(conn: sqlite3.Connection) -> list[dict]:
         " ORDER BY documents DESC, organisation"
     )
     return [dict(r) for r in rows]
+
+
+def get_facts(conn: sqlite3.Connection, doc_id: str) -> dict:
+    """A document's extracted facts and records; absent facts are simply not listed."""
+    full_id = get_document(conn, doc_id, with_text=False)["id"]
+    facts = [
+        {**dict(r), "attrs": json.loads(r["attrs"])}
+        for r in conn.execute(
+            "SELECT kind, value, surface, attrs, start, end, quote, page FROM facts"
+            " WHERE doc_id = ? ORDER BY start, kind",
+            (full_id,),
+        )
+    ]
+    records = []
+    for r in conn.execute("SELECT * FROM records WHERE doc_id = ? ORDER BY id", (full_id,)):
+        record = dict(r)
+        for key in ("funding_streams", "amounts", "evidence"):
+            record[key] = json.loads(record[key])
+        record.pop("doc_id")
+        records.append(record)
+    return {"doc_id": full_id, "facts": facts, "records": records}

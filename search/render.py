@@ -12,7 +12,9 @@ from rich.table import Table
 from rich.text import Text
 
 from indexer.pipeline import IndexReport
+from search.evidence import NOT_STATED, EvidenceAnswer, EvidenceRow, Quote
 from search.results import Passage, SearchResponse
+from search.serialize import amount_text
 
 EXCERPT_CHARS = 360
 
@@ -191,3 +193,43 @@ def print_stats(console: Console, data: dict) -> None:
     for org, n in data["organisations"].items():
         orgs.add_row(org, str(n))
     console.print(orgs)
+
+
+def print_evidence(console: Console, answer: EvidenceAnswer) -> None:
+    """The grouped answer as a table; every cell backed by the quotes in the last column."""
+    table = Table(title=answer.question, show_lines=True, expand=True)
+    for name, ratio in (
+        ("Organisation", 2),
+        ("Service / provider", 3),
+        ("Funding", 3),
+        ("How / when", 2),
+        ("Evidence", 6),
+    ):
+        table.add_column(name, ratio=ratio)
+    for row in answer.rows:
+        org = Text(row.organisation or NOT_STATED, style="bold" if row.organisation else "italic")
+        if row.gss_code:
+            org.append(f"\n{row.gss_code}", style="dim")
+        service = f"{row.service or NOT_STATED}\nfrom {row.provider or NOT_STATED}"
+        funding = "\n".join(s["label"] for s in row.funding_streams) or "no funding stated"
+        if row.amounts:
+            funding += "\n" + "\n".join(amount_text(a) for a in row.amounts)
+        how = "\n".join(x or NOT_STATED for x in (row.mechanism, row.duration, row.decision_date))
+        quotes = Text()
+        for i, q in enumerate(_money_first(row)[:3]):
+            quotes.append(("\n" if i else "") + "“" + _flat(q.quote)[:300] + "”")
+            quotes.append(
+                f"\n  {Path(q.source).name}, p. {q.page}, chars {q.start}-{q.end}", style="dim"
+            )
+        table.add_row(org, service, funding, how, quotes)
+    console.print(table)
+    console.print(f"{answer.matched_documents} matching documents; {len(answer.rows)} rows.")
+    for note in answer.notes:
+        console.print(f"[yellow]note[/yellow] {escape(note)}", highlight=False)
+
+
+def _money_first(row: EvidenceRow) -> list[Quote]:
+    """Quotes that state an amount or a funding stream lead: they back the funding cells."""
+    money = {a["evidence"]["start"] for a in row.amounts}
+    funded = re.compile(r"£|fund|grant|commission", re.I)
+    return sorted(row.evidence, key=lambda q: (q.start not in money, not funded.search(q.quote)))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import asdict
+from pathlib import Path
 
 from indexer.pipeline import IndexReport
+from search.evidence import NOT_STATED, EvidenceAnswer
 from search.results import SearchResponse
 
 
@@ -30,3 +34,59 @@ def index_report_dict(report: IndexReport) -> dict:
         "chunks_cached": report.chunks_cached,
         "generation": report.generation,
     }
+
+
+def evidence_dict(answer: EvidenceAnswer) -> dict:
+    data = asdict(answer)
+    for row in data["rows"]:
+        row["organisation"] = row["organisation"] or NOT_STATED
+    return data
+
+
+CSV_COLUMNS = [
+    "organisation",
+    "gss_code",
+    "service",
+    "provider",
+    "mechanism",
+    "duration",
+    "decision_date",
+    "funding_streams",
+    "amounts",
+    "documents",
+    "evidence",
+]
+
+
+def evidence_csv(answer: EvidenceAnswer) -> str:
+    """One line per row; list cells joined with " | ", each quote with its citation."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, CSV_COLUMNS)
+    writer.writeheader()
+    for row in answer.rows:
+        writer.writerow(
+            {
+                "organisation": row.organisation or NOT_STATED,
+                "gss_code": row.gss_code or "",
+                "service": row.service or NOT_STATED,
+                "provider": row.provider or NOT_STATED,
+                "mechanism": row.mechanism or NOT_STATED,
+                "duration": row.duration or NOT_STATED,
+                "decision_date": row.decision_date or NOT_STATED,
+                "funding_streams": " | ".join(s["label"] for s in row.funding_streams)
+                or NOT_STATED,
+                "amounts": " | ".join(amount_text(a) for a in row.amounts) or NOT_STATED,
+                "documents": " | ".join(d["title"] or d["id"] for d in row.documents),
+                "evidence": " | ".join(
+                    f'"{q.quote}" ({Path(q.source).name}, p. {q.page}, chars {q.start}-{q.end})'
+                    for q in row.evidence
+                ),
+            }
+        )
+    return buffer.getvalue()
+
+
+def amount_text(amount: dict) -> str:
+    attrs = amount.get("attrs", {})
+    extra = ", ".join(str(x) for x in (attrs.get("period"), attrs.get("attached_to")) if x)
+    return amount["text"] + (f" ({extra})" if extra else "")

@@ -37,6 +37,7 @@ def test_no_request_causes_a_server_error(tmp_path, corpus_index, embedder):
                 "--generation-allow-x00",
                 "true",
             ],
+            cwd=tmp_path,
             capture_output=True,
             text=True,
             timeout=480,

@@ -17,7 +17,7 @@ from api.settings import Settings, get_settings
 from indexer.errors import DocumentNotFoundError
 from indexer.load import SUPPORTED_SUFFIXES, load_document
 from indexer.pipeline import delete_documents, document_id, index_paths
-from search.documents import get_document, list_documents, text_span
+from search.documents import get_document, get_facts, list_documents, text_span
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 DocId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{4,16}$", description="Document id or prefix")]
@@ -43,6 +43,12 @@ def documents(
 def document(snap: Snap, doc_id: DocId) -> dict:
     """A document's metadata and full text."""
     return get_document(snap.conn, doc_id)
+
+
+@router.get("/{doc_id}/facts")
+def document_facts(snap: Snap, doc_id: DocId) -> dict:
+    """Facts and commissioning records extracted from a document, each with its evidence."""
+    return get_facts(snap.conn, doc_id)
 
 
 @router.get("/{doc_id}/text")

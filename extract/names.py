@@ -1,0 +1,124 @@
+"""Name normalisation and a token index that finds known names (with all variants) in text.
+
+Names are compared as token sequences: lower case, accents folded, "&" read as "and", and
+punctuation (the "." of "St.", hyphens, apostrophes, commas) ignored, so "St. Helens",
+"St Helens" and "ST HELENS" are the same key. Matching in text is exact on those keys, longest
+first; the first token must be capitalised in the text, and acronyms must match their case.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+_TOKEN = re.compile(r"[^\W_]+|&")
+_GAP = re.compile(r"[\s.,'’\-–]*")
+MAX_GAP = 4  # characters between tokens of one name ("St. " or ",\n")
+
+
+@dataclass(frozen=True)
+class Token:
+    norm: str
+    start: int
+    end: int
+
+
+def fold(word: str) -> str:
+    """Lower case without accents; "&" becomes "and"."""
+    if word == "&":
+        return "and"
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def tokens(text: str) -> list[Token]:
+    return [Token(fold(m.group()), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+def name_key(name: str) -> tuple[str, ...]:
+    return tuple(t.norm for t in tokens(name))
+
+
+def normalise_name(name: str) -> str:
+    """A comparable form: no leading "the", no parenthetical, folded tokens joined by spaces."""
+    name = re.sub(r"\([^)]*\)", " ", name)
+    key = name_key(name)
+    if key and key[0] == "the":
+        key = key[1:]
+    return " ".join(key)
+
+
+def is_acronym(variant: str) -> bool:
+    letters = re.sub(r"[^A-Za-z]", "", variant)
+    return 2 <= len(letters) <= 6 and sum(c.isupper() for c in letters) >= len(letters) - 1
+
+
+@dataclass(frozen=True)
+class NameHit(Generic[T]):
+    entry: T
+    start: int
+    end: int
+    variant: str
+
+
+class NameIndex(Generic[T]):
+    """Maps every variant's token key to its entries; finds the longest known names in text."""
+
+    def __init__(self, pairs: Iterable[tuple[str, T]]) -> None:
+        self._keys: dict[tuple[str, ...], list[tuple[str, T]]] = {}
+        for variant, entry in pairs:
+            key = name_key(variant)
+            if key:
+                self._keys.setdefault(key, []).append((variant, entry))
+        self._longest = max((len(k) for k in self._keys), default=0)
+
+    def lookup(self, name: str) -> list[T]:
+        return [entry for _, entry in self._keys.get(name_key(name), [])]
+
+    def variants(self) -> Iterator[tuple[str, T]]:
+        for pairs in self._keys.values():
+            yield from pairs
+
+    def find(self, text: str) -> list[NameHit[T]]:
+        toks = tokens(text)
+        hits: list[NameHit[T]] = []
+        i = 0
+        while i < len(toks):
+            hit = self._longest_at(text, toks, i)
+            if hit is None:
+                i += 1
+                continue
+            hits.append(hit[0])
+            i += hit[1]
+        return hits
+
+    def _longest_at(self, text: str, toks: list[Token], i: int) -> tuple[NameHit[T], int] | None:
+        for length in range(min(self._longest, len(toks) - i), 0, -1):
+            window = toks[i : i + length]
+            candidates = self._keys.get(tuple(t.norm for t in window))
+            if not candidates or not _contiguous(text, window):
+                continue
+            surface = text[window[0].start : window[-1].end]
+            for variant, entry in candidates:
+                if _case_ok(variant, surface):
+                    return NameHit(entry, window[0].start, window[-1].end, variant), length
+        return None
+
+
+def _contiguous(text: str, window: list[Token]) -> bool:
+    for left, right in zip(window, window[1:], strict=False):
+        gap = text[left.end : right.start]
+        if len(gap) > MAX_GAP or gap.count("\n") > 1 or not _GAP.fullmatch(gap):
+            return False
+    return True
+
+
+def _case_ok(variant: str, surface: str) -> bool:
+    if is_acronym(variant):
+        return re.sub(r"\W", "", surface) == re.sub(r"\W", "", variant)
+    return surface[0].isupper() or surface[0].isdigit()

@@ -1,0 +1,182 @@
+"""Grouped answers: which organisations commissioned what, from whom, funded how.
+
+Retrieve broadly with hybrid search, then read the commissioning records extracted at index
+time from the matching documents and group them into one row per (organisation, service).
+Every cell comes from a stored fact with its quoted sentence; nothing is inferred here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from dataclasses import dataclass, field
+
+from extract.funding import load_vocabulary
+from extract.gazetteer import load_gazetteer
+from indexer.embed import Embedder
+from indexer.store import Snapshot
+from search.engine import search
+from search.query import Filters, SearchRequest
+
+NOT_STATED = "not stated"
+
+
+@dataclass(frozen=True)
+class Quote:
+    doc_id: str
+    title: str | None
+    source: str
+    page: int
+    start: int
+    end: int
+    quote: str
+
+
+@dataclass
+class EvidenceRow:
+    organisation: str | None
+    gss_code: str | None
+    service: str | None
+    provider: str | None = None
+    mechanism: str | None = None
+    duration: str | None = None
+    decision_date: str | None = None
+    funding_streams: list[dict] = field(default_factory=list)
+    amounts: list[dict] = field(default_factory=list)
+    documents: list[dict] = field(default_factory=list)
+    evidence: list[Quote] = field(default_factory=list)
+
+
+@dataclass
+class EvidenceAnswer:
+    question: str
+    generation: str
+    matched_documents: int
+    rows: list[EvidenceRow]
+    notes: list[str]
+
+
+def answer(
+    snapshot: Snapshot,
+    question: str,
+    embedder: Embedder | None,
+    filters: Filters | None = None,
+    funding: str | None = None,
+    depth: int = 20,
+) -> EvidenceAnswer:
+    """One row per (organisation, service) from the documents that best match ``question``.
+
+    The organisation filter applies to the commissioner as well as the issuing body, so a
+    trust's news release about a council's funding counts for that council.
+    """
+    filters = filters or Filters()
+    doc_filters = Filters(None, filters.date_from, filters.date_to, filters.doc_type)
+    request = SearchRequest(question, "hybrid" if embedder else "bm25", depth, 1, doc_filters)
+    hits = search(snapshot, request, embedder).results
+    docs = [
+        h for h in hits if _about(snapshot.conn, h.doc_id, h.organisation, filters.organisation)
+    ]
+    rows = _group(snapshot.conn, [h.doc_id for h in docs])
+    if funding:
+        rows = [r for r in rows if _has_stream(r, funding)]
+    notes = _notes(snapshot.conn, filters.organisation, funding, len(docs), rows)
+    return EvidenceAnswer(question, snapshot.generation, len(docs), rows, notes)
+
+
+def _about(conn: sqlite3.Connection, doc_id: str, issuer: str | None, wanted: str | None) -> bool:
+    if not wanted:
+        return True
+    names = [issuer or ""] + [
+        r[0] for r in conn.execute("SELECT commissioner FROM records WHERE doc_id = ?", (doc_id,))
+    ]
+    return any(_same_organisation(name, wanted) for name in names if name)
+
+
+def _same_organisation(name: str, wanted: str) -> bool:
+    """Substring match, or both resolve to the same council in the gazetteer."""
+    if wanted.lower() in name.lower():
+        return True
+    gazetteer = load_gazetteer()
+    a, b = gazetteer.resolve(name), gazetteer.resolve(wanted)
+    return a is not None and a == b
+
+
+def _group(conn: sqlite3.Connection, doc_ids: list[str]) -> list[EvidenceRow]:
+    labels = {s.id: s.label for s in load_vocabulary().streams}
+    rows: dict[tuple[str, str], EvidenceRow] = {}
+    for doc_id in doc_ids:
+        doc = conn.execute(
+            "SELECT id, title, date, doc_type, source FROM documents WHERE id = ?", (doc_id,)
+        ).fetchone()
+        for rec in conn.execute("SELECT * FROM records WHERE doc_id = ? ORDER BY id", (doc_id,)):
+            key = (_norm(rec["commissioner"]), _norm(rec["service"]))
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = EvidenceRow(
+                    rec["commissioner"], rec["commissioner_code"], rec["service"]
+                )
+            _merge(row, rec, dict(doc), labels)
+    return list(rows.values())
+
+
+def _merge(row: EvidenceRow, rec: sqlite3.Row, doc: dict, labels: dict[str, str]) -> None:
+    """Fold one stored record into a row: first stated value wins, lists accumulate."""
+    row.provider = row.provider or rec["provider"]
+    row.mechanism = row.mechanism or rec["mechanism"]
+    row.duration = row.duration or rec["duration"]
+    row.decision_date = row.decision_date or rec["decision_date"] or doc["date"]
+    for stream in json.loads(rec["funding_streams"]):
+        if all(s["id"] != stream for s in row.funding_streams):
+            row.funding_streams.append({"id": stream, "label": labels.get(stream, stream)})
+    for amount in json.loads(rec["amounts"]):
+        row.amounts.append({**amount, "doc_id": doc["id"]})
+    if all(d["id"] != doc["id"] for d in row.documents):
+        row.documents.append(doc)
+    for e in json.loads(rec["evidence"]):
+        quote = Quote(
+            doc["id"], doc["title"], doc["source"], e["page"], e["start"], e["end"], e["quote"]
+        )
+        if quote not in row.evidence:
+            row.evidence.append(quote)
+
+
+def _has_stream(row: EvidenceRow, wanted: str) -> bool:
+    wanted = wanted.lower()
+    return any(wanted == s["id"] or wanted in s["label"].lower() for s in row.funding_streams)
+
+
+def _notes(
+    conn: sqlite3.Connection,
+    organisation: str | None,
+    funding: str | None,
+    matched: int,
+    rows: list[EvidenceRow],
+) -> list[str]:
+    """Say plainly what was not found: no documents at all differs from no funding stated."""
+    if organisation and matched == 0 and not _any_documents_for(conn, organisation):
+        return [f"no documents for this council: {organisation}"]
+    if matched == 0:
+        return ["no documents match the question"]
+    notes = []
+    unfunded = sum(1 for r in rows if not r.funding_streams and not r.amounts)
+    if not rows:
+        notes.append(f"no commissioning facts stated in {matched} matching documents")
+    elif unfunded == len(rows):
+        notes.append(f"no funding stated in {matched} matching documents")
+    if funding and not rows:
+        notes.append(f"no {funding!r} funding stated in {matched} matching documents")
+    unknown = sum(1 for r in rows if not r.organisation)
+    if unknown:
+        notes.append(f"{unknown} row(s) whose documents never name the commissioner: {NOT_STATED}")
+    return notes
+
+
+def _any_documents_for(conn: sqlite3.Connection, organisation: str) -> bool:
+    names = {r[0] for r in conn.execute("SELECT DISTINCT organisation FROM documents") if r[0]}
+    names |= {r[0] for r in conn.execute("SELECT DISTINCT commissioner FROM records") if r[0]}
+    return any(_same_organisation(name, organisation) for name in names)
+
+
+def _norm(value: str | None) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", (value or "").lower()).strip()
