@@ -171,6 +171,115 @@ def evidence(
 
 
 @app.command()
+def batch(
+    questions: Annotated[
+        Path,
+        typer.Option("--questions", help="Questions: YAML list or CSV with a question column."),
+    ],
+    councils: Annotated[
+        str, typer.Option("--councils", help='File of council names or GSS codes, or "all".')
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output: .csv, .json, .xlsx or .md")],
+    index: IndexDir = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted run into the same --out.")
+    ] = False,
+) -> None:
+    """Councils x questions -> a table of cells, each with its best evidence and citation."""
+    from indexer.embed import load_embedder
+    from indexer.store import open_snapshot
+    from search.batch import read_councils, read_questions, run_batch, run_manifest
+    from search.batch_output import ProgressWriter, check_output, load_progress, write_results
+
+    with user_errors():
+        check_output(out)
+        question_list = read_questions(questions)
+        snapshot = open_snapshot(_root(index))
+        council_list = read_councils(councils, snapshot.conn)
+        manifest = run_manifest(snapshot, question_list, council_list)
+        done = load_progress(out, manifest) if resume else []
+        embedder = load_embedder(snapshot.model)
+        writer = ProgressWriter(out, manifest, resume)
+        total = len(question_list) * len(council_list)
+        with render.ProgressReporter(err) as reporter:
+            reporter.stage("cells", total=total)
+            reporter.advance(len(done))
+            skip = {(c.council, c.question_id) for c in done}
+            for cell in run_batch(snapshot, embedder, question_list, council_list, skip):
+                writer.write(cell)
+                done.append(cell)
+                reporter.advance()
+        writer.close()
+        order = {
+            (c, q.id): n
+            for n, (c, q) in enumerate((c, q) for c in council_list for q in question_list)
+        }
+        done.sort(key=lambda c: order[(c.council, c.question_id)])
+        written = write_results(out, manifest, done)
+    render.print_batch_summary(err, done, written)
+
+
+@app.command()
+def compare(
+    items: Annotated[
+        list[str], typer.Argument(help="Two or more: document ids, file paths or councils.")
+    ],
+    index: IndexDir = None,
+    top: Annotated[int, typer.Option(help="Aligned passage pairs shown per pair.")] = 10,
+    as_json: Json = False,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write a standalone HTML page here.")
+    ] = None,
+) -> None:
+    """Side by side: facets (service, provider, funding...) and aligned passages."""
+    from indexer.embed import load_embedder
+    from indexer.errors import InvalidQueryError
+    from indexer.store import open_snapshot
+    from search.compare import compare as run_compare
+    from search.compare_html import comparison_html
+    from search.sides import resolve_side
+
+    with user_errors():
+        if len(items) < 2:
+            raise InvalidQueryError("compare needs at least two documents or councils")
+        snapshot = open_snapshot(_root(index))
+        embedder = load_embedder(snapshot.model)
+        sides = [resolve_side(snapshot, item, embedder) for item in items]
+        result = run_compare(snapshot, sides, top)
+    if html:
+        html.write_text(comparison_html(result), encoding="utf-8")
+        err.print(f"wrote {html}", highlight=False)
+    if as_json:
+        _print_json(serialize.comparison_dict(result))
+    else:
+        render.print_comparison(out, result)
+
+
+@app.command()
+def precedents(
+    item: Annotated[str, typer.Argument(help="A draft file, or an indexed document id.")],
+    index: IndexDir = None,
+    k: Annotated[int, typer.Option("-k", help="Number of precedents.")] = 10,
+    as_json: Json = False,
+) -> None:
+    """Decisions by other organisations most like a draft report or an indexed decision."""
+    from indexer.embed import load_embedder
+    from indexer.store import open_snapshot
+    from search.precedents import find_precedents
+    from search.sides import resolve_side
+
+    with user_errors():
+        snapshot = open_snapshot(_root(index))
+        embedder = load_embedder(snapshot.model)
+        source = resolve_side(snapshot, item, embedder)
+        found = find_precedents(snapshot, source, k)
+    if as_json:
+        _print_json(serialize.precedents_dict(source.label, found))
+    else:
+        render.print_precedents(out, found)
+
+
+@app.command()
 def show(
     doc_id: Annotated[str, typer.Argument(help="Document id (or a unique prefix of one).")],
     index: IndexDir = None,

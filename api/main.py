@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routes import documents, evidence, health, organisations, search
+from api.routes import compare, documents, evidence, health, organisations, search
 from api.settings import Settings, get_settings
 from api.state import AppState, LiveIndex
 from indexer.embed import Embedder, load_embedder
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     if settings is not None:
         app.dependency_overrides[get_settings] = lambda: settings
     errors.install(app)
-    for module in (health, search, evidence, documents, organisations):
+    for module in (health, search, evidence, compare, documents, organisations):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

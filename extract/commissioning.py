@@ -75,7 +75,7 @@ DURATIONS = (
 CLAUSE_CUE = re.compile(
     r"\b(?:commission\w*|contracts?|award\w*|tender\w*|procure\w*|extension|extend|pilot"
     r"|grants?|fund(?:s|ed|ing)?|allocat\w*|provider|delivered\s+by|provided\s+by|purchased"
-    r"|budget|decommission\w*|secured)\b|£",
+    r"|budget|decommission\w*|secured|framework|call-off|waiver|provision\s+of|delivery\s+of)\b|£",
     re.I,
 )
 STRATEGIC = frozenset({"combined authority", "strategic authority"})
@@ -86,13 +86,26 @@ COUNCIL_REFERENCE = re.compile(
 )
 
 
+# "an optional 2 year extension", "future extensions": terms of a contract, not its route.
+HYPOTHETICAL = re.compile(
+    r"\b(?:optional|potential|possible|further|future|option)\b[\w\s-]{0,20}$", re.I
+)
+
+
 def mechanisms(text: str, sentence: Sentence) -> list[Fact]:
+    """Procurement routes a sentence names, in the order of ``MECHANISMS``."""
     chunk = text[sentence.start : sentence.end]
-    return [
-        Fact("mechanism", name, m.group(), {}, evidence_for(text, sentence.start, sentence.end))
-        for name, pattern in MECHANISMS
-        if (m := pattern.search(chunk))
-    ]
+    evidence = evidence_for(text, sentence.start, sentence.end)
+    found = []
+    for name, pattern in MECHANISMS:
+        for m in pattern.finditer(chunk):
+            if name == "extension" and HYPOTHETICAL.search(
+                chunk[max(0, m.start() - 30) : m.start()]
+            ):
+                continue
+            found.append(Fact("mechanism", name, m.group(), {}, evidence))
+            break
+    return found
 
 
 def _duration_value(m: re.Match) -> tuple[str, dict]:
@@ -112,20 +125,16 @@ def _duration_value(m: re.Match) -> tuple[str, dict]:
 
 
 def durations(text: str, sentence: Sentence) -> list[Fact]:
-    found = []
+    """Durations stated in a sentence, in reading order."""
+    evidence = evidence_for(text, sentence.start, sentence.end)
+    found: list[tuple[int, int, Fact]] = []
     for pattern in DURATIONS:
         for m in pattern.finditer(text, sentence.start, sentence.end):
+            if any(s <= m.start() < e for s, e, _ in found):  # "to 31 March" in "from ... to"
+                continue
             value, attrs = _duration_value(m)
-            found.append(
-                Fact(
-                    "duration",
-                    value,
-                    m.group(),
-                    attrs,
-                    evidence_for(text, sentence.start, sentence.end),
-                )
-            )
-    return sorted(found, key=lambda f: text.find(f.text, sentence.start))
+            found.append((m.start(), m.end(), Fact("duration", value, m.group(), attrs, evidence)))
+    return [fact for _, _, fact in sorted(found, key=lambda item: item[0])]
 
 
 @dataclass
@@ -181,15 +190,12 @@ def _local(org: Organisation) -> bool:
 
 
 def _most_named(orgs: list[Organisation]) -> Organisation | None:
-    """The organisation named most often (first named on a tie); None if the top is tied."""
+    """The organisation named most often; on a tie, the one named first."""
     if not orgs:
         return None
     counts = Counter(o.name for o in orgs)
-    ranked = counts.most_common(2)
-    if len(ranked) > 1 and ranked[0][1] == ranked[1][1] and ranked[0][1] < 2:
-        first = min(orgs, key=lambda o: o.start)
-        return first
-    return next(o for o in orgs if o.name == ranked[0][0])
+    top = max(counts.values())
+    return next(o for o in orgs if counts[o.name] == top)
 
 
 def choose_commissioner(
@@ -256,7 +262,7 @@ class Draft:
 def group_clauses(
     clauses: list[Clause], commissioner: Organisation | None, aliases: dict[str, str]
 ) -> list[Draft]:
-    """Clauses into drafts; ``aliases`` expands acronyms ("SaLT") so they meet their service."""
+    """Clauses into drafts; ``aliases`` expands acronyms ("ABC") so they meet their service."""
     drafts: list[Draft] = []
     for clause in clauses:
         target = _target(drafts, clause, aliases)
@@ -313,7 +319,9 @@ def to_record(
     duration = _duration(clauses)
     streams = _record_streams(clauses) or default_streams
     amounts = tuple(
-        amount_fact(text, a, attached.get(a.start), c.sentence) for c in clauses for a in c.amounts
+        amount_fact(text, a, attached.get(a.start), c.sentence, _service_of(c))
+        for c in clauses
+        for a in c.amounts
     )
     evidence = tuple(evidence_for(text, c.sentence.start, c.sentence.end) for c in clauses)
     return CommissioningRecord(
@@ -328,6 +336,10 @@ def to_record(
         decision_date=decision_date,
         evidence=evidence,
     )
+
+
+def _service_of(clause: Clause) -> str | None:
+    return clause.service.value if clause.service and clause.service_strength > 0 else None
 
 
 def _record_streams(clauses: list[Clause]) -> tuple[str, ...]:
@@ -359,8 +371,14 @@ def _first_mechanism(clauses: list[Clause]) -> str | None:
 
 
 def amount_fact(
-    text: str, amount: Amount, stream: FundingMention | None, sentence: Sentence
+    text: str,
+    amount: Amount,
+    stream: FundingMention | None,
+    sentence: Sentence,
+    service: str | None = None,
 ) -> Fact:
+    """An amount fact: value in pounds, pence and period in attrs, and what it is attached
+    to: the funding stream (``attached_to``) and the service its sentence names."""
     attrs: dict = {"pence": amount.pence, "period": amount.period, "qualifier": amount.qualifier}
     if amount.pence_max is not None:
         attrs["pence_max"] = amount.pence_max
@@ -370,6 +388,8 @@ def amount_fact(
         attrs["previous"] = True
     if stream is not None:
         attrs["attached_to"] = stream_key(stream)
+    if service is not None:
+        attrs["service"] = service
     return Fact(
         "amount",
         amount.pounds,

@@ -17,7 +17,7 @@ from extract.decision import best_decision_date, decision_facts
 from extract.facts import CommissioningRecord, DocumentFacts, Fact, evidence_for
 from extract.funding import FundingMention, attach_amounts, find_funding, load_vocabulary
 from extract.gazetteer import load_gazetteer
-from extract.money import find_amounts
+from extract.money import Amount, find_amounts
 from extract.organisations import Organisation, find_organisations
 from extract.sentences import Sentence, SentenceIndex, sentence_spans
 from extract.services import ServiceMention, acronyms, best_service, named_service
@@ -36,16 +36,47 @@ def extract_document(text: str, known_organisation: str | None = None) -> Docume
     amounts = find_amounts(text)
     attached = attach_amounts(text, amounts, streams, index)
     meta = decision_facts(text)
+    clauses = _clauses(text, index, orgs, streams, amounts, attached)
+    commissioner = choose_commissioner(text, orgs, clauses, known_organisation)
+    records = _records(text, sentences, clauses, commissioner, attached, best_decision_date(meta))
+    facts = [
+        *_organisation_facts(text, orgs, index),
+        *_clause_facts(text, clauses),
+        *_amount_facts(text, amounts, attached, index, clauses),
+        *_funding_facts(text, streams, index),
+        *meta,
+    ]
+    return DocumentFacts(tuple(_unique(facts)), records)
+
+
+def _clauses(
+    text: str,
+    index: SentenceIndex,
+    orgs: list[Organisation],
+    streams: list[FundingMention],
+    amounts: list[Amount],
+    attached: dict[int, FundingMention],
+) -> list[Clause]:
+    """Commissioning sentences (and figures tied to a stream) that state something."""
     with_figure = {index.at(start) for start in attached}
-    clauses = [
+    return [
         clause
-        for s in sentences
+        for s in index.sentences
         if is_commissioning(text, s) or s in with_figure
         if _says_something(clause := build_clause(text, s, orgs, streams, amounts))
     ]
-    commissioner = choose_commissioner(text, orgs, clauses, known_organisation)
-    date = best_decision_date(meta)
-    fallback = _own_service_name(text, sentences)
+
+
+def _records(
+    text: str,
+    sentences: tuple[Sentence, ...],
+    clauses: list[Clause],
+    commissioner: Organisation | None,
+    attached: dict[int, FundingMention],
+    date: str | None,
+) -> tuple[CommissioningRecord, ...]:
+    """Records from the clauses; the first is the main record, whose single stream (if it has
+    one) funds the others that name none."""
     drafts = [
         d
         for d in group_clauses(clauses, commissioner, acronyms(text))
@@ -54,18 +85,13 @@ def extract_document(text: str, known_organisation: str | None = None) -> Docume
     records: list[CommissioningRecord] = []
     for draft in drafts:
         main = records[0] if records else None
-        inherited = main.funding_streams if main and len(main.funding_streams) == 1 else ()
-        records.append(
-            to_record(text, draft, attached, date, None if main else fallback, inherited)
-        )
-    facts = [
-        *_organisation_facts(text, orgs, index),
-        *_clause_facts(text, clauses),
-        *(amount_fact(text, a, attached.get(a.start), index.at(a.start)) for a in amounts),
-        *_funding_facts(text, streams, index),
-        *meta,
-    ]
-    return DocumentFacts(tuple(_unique(facts)), tuple(records))
+        if main is None:
+            fallback, inherited = _own_service_name(text, sentences), ()
+        else:
+            fallback = None
+            inherited = main.funding_streams if len(main.funding_streams) == 1 else ()
+        records.append(to_record(text, draft, attached, date, fallback, inherited))
+    return tuple(records)
 
 
 TITLE_LINES = 5
@@ -82,6 +108,21 @@ def _own_service_name(text: str, sentences: tuple[Sentence, ...]) -> ServiceMent
         if found := best_service(text, s.start, s.end):
             return found[0]
     return None
+
+
+def _amount_facts(
+    text: str,
+    amounts: list[Amount],
+    attached: dict[int, FundingMention],
+    index: SentenceIndex,
+    clauses: list[Clause],
+) -> list[Fact]:
+    services = {c.sentence.start: c.service.value for c in clauses if c.service_strength > 0}
+    return [
+        amount_fact(text, a, attached.get(a.start), s, services.get(s.start))
+        for a in amounts
+        if (s := index.at(a.start)) is not None
+    ]
 
 
 def _says_something(clause: Clause) -> bool:
@@ -123,7 +164,7 @@ def _clause_facts(text: str, clauses: list[Clause]) -> list[Fact]:
         s = c.sentence
         for p in c.providers:
             facts.append(_fact(text, "provider", p.name, p.text, {"kind": p.kind}, s))
-        if c.service:
+        if c.service and c.service_strength > 0:  # a bare term is no statement of a service
             facts.append(_fact(text, "service", c.service.value, c.service.text, {}, s))
         facts += c.mechanisms + c.durations
     return facts

@@ -24,7 +24,8 @@ from extract.sentences import Sentence, SentenceIndex
 OTHER = "other"
 SAME_FUND = 85  # rapidfuzz token_set_ratio above which two fund names are the same fund
 _OTHER_NAME = re.compile(
-    r"\b[A-Z][\w’'\-]*(?:[ \t]+(?:[A-Z][\w’'\-]*|and|&|of|for|to))*?[ \t]+(?:Fund|Funding|Grant)\b"
+    r"\b[A-Z][\w’'\-]*(?:[ \t]+(?:[A-Z][\w’'\-]*|and|&|of|for|to)){0,8}?"
+    r"[ \t]+(?:Fund|Funding|Grant)\b"
 )
 _LEADING_NOUN = re.compile(r"^(?:The |This |(?:[A-Z]\w*(?:tion|ment)|Use) of )")
 
@@ -135,8 +136,8 @@ def stream_key(mention: FundingMention) -> str:
 
 
 def same_funds(keys: list[str]) -> list[str]:
-    """Keys with near-identical ``other:`` names merged ("... Sub Misuse ..." and "...
-    Substance Misuse ..."), keeping the first."""
+    """Keys with near-identical ``other:`` names merged ("... Dev Fund" and "...
+    Development Fund"), keeping the first."""
     kept: list[str] = []
     for key in keys:
         if key.startswith(f"{OTHER}:") and any(
@@ -168,8 +169,8 @@ def attach_amounts(
     """For each amount (by start offset), the funding mention it belongs to, if any: the
     nearest stream of its own sentence; for a figure standing alone (table cell, value line)
     the stream of the line before; otherwise a stream of one of the two sentences before it
-    in the same paragraph ("... submitted to the Welsh Government ... The proposal was to
-    increase the allocation to £34,000")."""
+    in the same paragraph ("The plan went to the Scottish Government. It raises the
+    allocation to £20,000.")."""
     by_sentence: dict[int, list[FundingMention]] = {}
     for f in mentions:
         if (s := index.at(f.start)) is not None:

@@ -3,7 +3,7 @@ integer pence, with the period ("per annum", "over 3 years") and any qualifier (
 
 Figures followed by "or more" / "and above" are thresholds (key-decision rules, eligibility),
 not sums anyone committed, and are marked as such; so is the starting figure of a change
-("from £37,500 to £112,750").
+("from £20,000 to £45,000").
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ QUALIFIER = re.compile(
     re.I,
 )
 THRESHOLD = re.compile(r"^\s*(?:or|and)\s+(?:more|above|over|greater)\b", re.I)
-# "increased ... from £37,500 to £112,750": the first figure is what it used to be.
+# "increased ... from £20,000 to £45,000": the first figure is what it used to be.
 PREVIOUS_BEFORE = re.compile(r"\bfrom\s*$", re.I)
 PREVIOUS_AFTER = re.compile(r"^\s*to\s+£", re.I)
 BETWEEN = re.compile(r"between\s+$", re.I)

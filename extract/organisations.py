@@ -31,10 +31,11 @@ FUNDER_KINDS = frozenset({"government", "funder", "nhs_national"})
 # Norfolk and Suffolk NHS Foundation Trust" is two names, not one.
 _WORD = r"\b(?!(?:CCG|ICB|Council|Trust|Board|Group|Authority|Ltd|Limited|NHS|The)\b)[A-Z][\w'’\-]*"
 _CONN = r"(?:and|&|of|upon|on|the|for|with)"
-NAME = rf"{_WORD}(?:[ \t]+(?:{_CONN}[ \t]+)?{_WORD})*"
-_AREA_PLAIN = rf"{_WORD}(?:[ \t]+(?:(?:and|&|of|upon|on|the|with)[ \t]+)?{_WORD})*"
-# "Humber, Coast and Vale": commas only inside a list that ends in "and".
-_AREA = rf"(?:{_WORD}(?:,[ \t]+{_WORD})+,?[ \t]+(?:and|&)[ \t]+{_AREA_PLAIN}|{_AREA_PLAIN})"
+# Names are bounded (at most nine words) so a long run of capitalised words costs linear time.
+NAME = rf"{_WORD}(?:[ \t]+(?:{_CONN}[ \t]+)?{_WORD}){{0,8}}"
+_AREA_PLAIN = rf"{_WORD}(?:[ \t]+(?:(?:and|&|of|upon|on|the|with)[ \t]+)?{_WORD}){{0,6}}"
+# "Avon, Wye and Severn": commas only inside a list that ends in "and".
+_AREA = rf"(?:{_WORD}(?:,[ \t]+{_WORD}){{1,4}},?[ \t]+(?:and|&)[ \t]+{_AREA_PLAIN}|{_AREA_PLAIN})"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@
   "X has awarded", "X has secured funding" (for a commissioner-type body);
 - commissioner, weak (a funder that may or may not contract the service): "funded by X",
   "X has committed £...", "X is looking to develop".
-Unknown providers ("through partner organisation Brave Futures") are captured by name after a
+Unknown providers ("through partner organisation Little Acorns") are captured by name after a
 provider cue.
 """
 
@@ -35,15 +35,17 @@ WITH_PROVIDER = re.compile(
     r"\bwith\s+(?:the\s+)?(?:current\s+|existing\s+)?(?:provider,?\s+)?$",
     re.I,
 )
-CONTRACT_WORDS = re.compile(r"\b(?:contracts?|extension|extend|variation|agreement)\b", re.I)
+CONTRACT_WORDS = re.compile(
+    r"\b(?:contracts?|extension|extend|variation|agreement|framework|call-off)\b", re.I
+)
 PROVIDER_AFTER = re.compile(
     r"^\s*(?:\([^)]{1,20}\)\s*)?(?:(?:has|have|had)\s+been\s+(?:co-)?commissioned"
     r"|is\s+(?:now\s+)?(?:co-)?commissioned\s+to|(?:to|will|would|can)\s+(?:deliver|provide|run)\b)",
     re.I,
 )
 RECIPIENT_AFTER = re.compile(
-    r"^\s*(?:\([^)]{1,20}\)\s*)?(?:has|have|had)\s+(?:been\s+)?(?:secured|awarded|received|won"
-    r"|successful)",
+    r"^\s*(?:\([^)]{1,20}\)\s*)?(?:has|have|had|will|is\s+to|are\s+to)\s+(?:been\s+|be\s+)?"
+    r"(?:secured|awarded|receiv\w*|won|win|successful|granted)",
     re.I,
 )
 STRONG_BEFORE = re.compile(

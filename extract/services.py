@@ -64,14 +64,16 @@ GENERIC = frozenset(
 _CONNECT = r"(?:and|&|of|for|to|the|in|with|on)"
 _TITLE_WORD = r"(?:[A-Z][\w'’\-]*|\d+[\-–]\d+[\w\-]*|‘[^’\n]{1,40}’|\(\s*[^()]{1,60}?\s*\))"
 TITLE_RUN = re.compile(
-    rf"{_TITLE_WORD}(?:\s+(?:{_CONNECT}\s+)*{_TITLE_WORD})*(?:\s+(?:{HEADS})\b)?"
+    rf"{_TITLE_WORD}(?:\s+(?:{_CONNECT}\s+){{0,2}}{_TITLE_WORD}){{0,12}}(?:\s+(?:{HEADS})\b)?"
 )
 STOP = re.compile(
-    r"\s(?:for\s+(?:an?|the\s+(?:period|duration|term|life|lifetime))\b|from\s+(?:the\s+)?\d"
+    r"\s(?:for\s+(?:an?|\d+|up\s+to|the\s+(?:period|duration|term|life|lifetime))\b"
+    r"|from\s+(?:the\s+)?\d"
     r"|at\s+an?\b|to\s+an?\s+maximum|with\b|which\b|that\b|who\b|whose\b|due\b|commencing\b"
     r"|starting\b|valued\b|worth\b|in\s+line\b|as\s+part\b|in\s+order\b|so\s+that\b|aimed\b"
     r"|across\b|by\b|be\b|is\b|are\b|was\b|were\b|will\b|has\b|have\b|using\b|under\b"
-    r"|following\b|through\b|provides?\b|to\s+(?!\d)\w+|in\s+the\s+region\b)|[;:.!?\n]\s|\n(?=[A-Z])",
+    r"|following\b|through\b|provides?\b|to\s+(?!\d)\w+|in\s+the\s+region\b"
+    r"|in\s+(?:\d{4}|the\s+(?:financial\s+)?year)|for\s+(?:the\s+)?financial\s+year)|[;:.!?\n]\s|\n(?=[A-Z])",
     re.I,
 )
 MAX_WORDS = 16
@@ -149,7 +151,10 @@ def cued_services(text: str, start: int, end: int) -> Iterator[ServiceMention]:
     for cues, strong in ((STRONG_CUES, True), (WEAK_CUES, False)):
         for cue in cues:
             for m in cue.finditer(text, start, end):
-                lead = re.match(r"(?:(?:of|the|their|our|its)\s+)*", text[m.end() : end])
+                lead = re.match(
+                    r"(?:(?:of|the|their|our|its|an?|(?:provision|delivery)\s+of)\s+)*",
+                    text[m.end() : end],
+                )
                 begin = m.end() + len(lead.group())
                 limit = text.find(")", begin, end) if "(" in m.group() else end
                 s, e = _trimmed(text, begin, _phrase_end(text, begin, limit if limit > 0 else end))
@@ -165,14 +170,35 @@ def named_service(text: str, start: int, end: int) -> ServiceMention | None:
     return None
 
 
+NOT_MODIFIERS = frozenset(
+    "much many more most some any all such other each every both also very and or to of in "
+    "for on at by with from as is are was were be been if not no including include includes "
+    "such via within across".split()
+)
+
+
+def _modifiers(text: str, start: int, term_start: int) -> int:
+    """Start of up to three lower-case modifiers right before a service term ("0-19
+    children's" before "public health nursing")."""
+    begin = term_start
+    for _ in range(3):
+        m = re.search(r"([\w'’\-]+)\s+$", text[max(start, begin - 30) : begin])
+        word = m.group(1) if m else ""
+        if not word or word.lower() in NOT_MODIFIERS or word.lower() in GENERIC:
+            break
+        if not (word[0].islower() or word[0].isdigit()):
+            break
+        begin -= len(m.group(0))
+    return begin
+
+
 def term_services(text: str, start: int, end: int) -> Iterator[ServiceMention]:
-    """Known service terms with up to three modifiers before them and a head noun after."""
+    """Known service terms with their modifiers and a head noun after; not inside the name of
+    a fund ("Family Support Innovation Funding")."""
     for m in TERMS.finditer(text, start, end):
-        left = re.search(r"((?:[\w'’\-]+\s+){0,3})$", text[max(start, m.start() - 40) : m.start()])
-        mods = re.findall(r"[\w'’\-]+\s+", left.group(1)) if left else []
-        while mods and (mods[0].strip().lower() in GENERIC or mods[0][0].isupper()):
-            mods = mods[1:]
-        s = m.start() - sum(len(w) for w in mods)
+        if re.match(r"\s+(?:fund|funding|grant)\b", text[m.end() : end], re.I):
+            continue
+        s = _modifiers(text, start, m.start())
         tail = re.match(rf"(?:[\s\-]+(?:{HEADS}|[a-z]+ing)\b)*", text[m.end() : end])
         yield ServiceMention(s, m.end() + len(tail.group()), text[s : m.end() + len(tail.group())])
 
@@ -195,7 +221,7 @@ def best_service(text: str, start: int, end: int) -> tuple[ServiceMention, int] 
 
 
 def acronyms(text: str) -> dict[str, str]:
-    """Acronyms the text defines: "speech and language therapy (SaLT)" -> {"SaLT": ...}."""
+    """Acronyms the text defines: "infant feeding peer support (IFPS)" -> {"IFPS": ...}."""
     found = {}
     for m in re.finditer(r"\((?P<acr>[A-Z][A-Za-z]{1,7})\)", text):
         letters = [c.lower() for c in m.group("acr") if c.isupper()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from extract import DocumentFacts, Evidence, Fact
+from extract import CommissioningRecord, DocumentFacts, Evidence, Fact
 from indexer.records import LoadedDocument
 
 
@@ -19,6 +19,22 @@ def _amount(doc: LoadedDocument, fact: Fact) -> dict:
         "text": fact.text,
         "attrs": fact.attrs,
         "evidence": _evidence(doc, fact.evidence),
+    }
+
+
+def record_dict(doc: LoadedDocument, r: CommissioningRecord) -> dict:
+    """A commissioning record as plain data, evidence with offsets and pages."""
+    return {
+        "commissioner": r.commissioner,
+        "commissioner_code": r.commissioner_code,
+        "service": r.service,
+        "provider": r.provider,
+        "mechanism": r.mechanism,
+        "duration": r.duration,
+        "funding_streams": list(r.funding_streams),
+        "amounts": [_amount(doc, a) for a in r.amounts],
+        "decision_date": r.decision_date,
+        "evidence": [_evidence(doc, e) for e in r.evidence],
     }
 
 

@@ -13,9 +13,9 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from extract.funding import load_vocabulary
-from extract.gazetteer import load_gazetteer
 from indexer.embed import Embedder
 from indexer.store import Snapshot
+from search.councils import same_organisation
 from search.engine import search
 from search.query import Filters, SearchRequest
 
@@ -90,16 +90,7 @@ def _about(conn: sqlite3.Connection, doc_id: str, issuer: str | None, wanted: st
     names = [issuer or ""] + [
         r[0] for r in conn.execute("SELECT commissioner FROM records WHERE doc_id = ?", (doc_id,))
     ]
-    return any(_same_organisation(name, wanted) for name in names if name)
-
-
-def _same_organisation(name: str, wanted: str) -> bool:
-    """Substring match, or both resolve to the same council in the gazetteer."""
-    if wanted.lower() in name.lower():
-        return True
-    gazetteer = load_gazetteer()
-    a, b = gazetteer.resolve(name), gazetteer.resolve(wanted)
-    return a is not None and a == b
+    return any(same_organisation(name, wanted) for name in names if name)
 
 
 def _group(conn: sqlite3.Connection, doc_ids: list[str]) -> list[EvidenceRow]:
@@ -175,7 +166,7 @@ def _notes(
 def _any_documents_for(conn: sqlite3.Connection, organisation: str) -> bool:
     names = {r[0] for r in conn.execute("SELECT DISTINCT organisation FROM documents") if r[0]}
     names |= {r[0] for r in conn.execute("SELECT DISTINCT commissioner FROM records") if r[0]}
-    return any(_same_organisation(name, organisation) for name in names)
+    return any(same_organisation(name, organisation) for name in names)
 
 
 def _norm(value: str | None) -> str:

@@ -12,9 +12,11 @@ from rich.table import Table
 from rich.text import Text
 
 from indexer.pipeline import IndexReport
+from search.compare import Comparison
 from search.evidence import NOT_STATED, EvidenceAnswer, EvidenceRow, Quote
 from search.results import Passage, SearchResponse
 from search.serialize import amount_text
+from search.sides import Passage as SidePassage
 
 EXCERPT_CHARS = 360
 
@@ -233,3 +235,70 @@ def _money_first(row: EvidenceRow) -> list[Quote]:
     money = {a["evidence"]["start"] for a in row.amounts}
     funded = re.compile(r"£|fund|grant|commission", re.I)
     return sorted(row.evidence, key=lambda q: (q.start not in money, not funded.search(q.quote)))
+
+
+def print_batch_summary(console: Console, cells: list, written: list[Path]) -> None:
+    counts: dict[str, int] = {}
+    for cell in cells:
+        counts[cell.status] = counts.get(cell.status, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    paths = ", ".join(str(p) for p in written)
+    console.print(f"{len(cells)} cells ({summary}) -> {paths}", highlight=False)
+
+
+def print_comparison(console: Console, comparison: Comparison) -> None:
+    facets = Table(title="Facets", show_lines=True, expand=True)
+    facets.add_column("facet")
+    for side in comparison.sides:
+        facets.add_column(side, ratio=1)
+    for facet, by_side in comparison.facets.items():
+        cells = []
+        for side in comparison.sides:
+            values = by_side[side]
+            cell = Text()
+            for v in values:
+                cell.append(v.value + "\n", style="bold")
+                if v.quote:
+                    cell.append("“" + _flat(v.quote)[:200] + "”\n", style="dim")
+            cells.append(cell if values else Text(NOT_STATED, style="italic"))
+        facets.add_row(facet, *cells)
+    console.print(facets)
+    for pair in comparison.pairs:
+        table = Table(title=f"{pair.left} ↔ {pair.right}", show_lines=True, expand=True)
+        table.add_column("score", width=7)
+        table.add_column(pair.left, ratio=1)
+        table.add_column(pair.right, ratio=1)
+        for a in pair.aligned:
+            table.add_row(f"{a.score:.2f}", _passage_text(a.left), _passage_text(a.right))
+        console.print(table)
+        for label, passages in ((pair.left, pair.only_left), (pair.right, pair.only_right)):
+            sections = ", ".join(p.section or "(untitled)" for p in passages) or "none"
+            console.print(
+                f"Only in {label}: {len(passages)} passage(s): {sections}", highlight=False
+            )
+
+
+def _passage_text(p: SidePassage) -> Text:
+    text = Text(_flat(p.text)[:400])
+    where = f"\n{Path(p.source).name}, p. {p.page}, chars {p.start}-{p.end}"
+    text.append(where + (f", “{p.section}”" if p.section else ""), style="dim")
+    return text
+
+
+def print_precedents(console: Console, found: list) -> None:
+    if not found:
+        console.print("No decisions from other organisations are similar enough.")
+        return
+    table = Table(title="Precedents", show_lines=True, expand=True)
+    for name, ratio in (("#", 0), ("Decision", 3), ("Why", 3), ("Closest passage", 5)):
+        table.add_column(name, ratio=ratio or None, width=3 if not ratio else None)
+    for rank, p in enumerate(found, 1):
+        doc = Text(p.title or "(untitled)", style="bold")
+        doc.append(f"\n{p.organisation or NOT_STATED} · {p.date or 'date not stated'}")
+        doc.append(
+            f"\nscore {p.score:.2f} (similarity {p.similarity:.2f})\nid {p.doc_id}", style="dim"
+        )
+        why = "\n".join(p.reasons) or "similar wording only"
+        closest = _passage_text(p.passages[0].right) if p.passages else Text("")
+        table.add_row(str(rank), doc, why, closest)
+    console.print(table)

@@ -8,7 +8,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from indexer.pipeline import IndexReport
+from search.compare import Comparison
 from search.evidence import NOT_STATED, EvidenceAnswer
+from search.precedents import Precedent
 from search.results import SearchResponse
 
 
@@ -90,3 +92,11 @@ def amount_text(amount: dict) -> str:
     attrs = amount.get("attrs", {})
     extra = ", ".join(str(x) for x in (attrs.get("period"), attrs.get("attached_to")) if x)
     return amount["text"] + (f" ({extra})" if extra else "")
+
+
+def comparison_dict(comparison: Comparison) -> dict:
+    return asdict(comparison)
+
+
+def precedents_dict(source: str, found: list[Precedent]) -> dict:
+    return {"source": source, "precedents": [asdict(p) for p in found]}

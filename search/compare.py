@@ -1,0 +1,186 @@
+"""Side-by-side comparison: facets from extracted facts, and passage alignment.
+
+Alignment pairs each passage of one side with its most similar passage of the other
+(cosine of their embeddings, plus a bonus for shared words). Boilerplate that recurs across
+many documents, or sits in stock sections (equalities, data protection, legal), is weighted
+down so it does not pass for real similarity.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from extract.funding import load_vocabulary
+from indexer import vectors
+from indexer.store import Snapshot
+from search.sides import Passage, Side
+from search.terms import query_terms
+
+# Cosine of the embeddings, plus a bonus for shared content words (Jaccard), which over
+# passages of ~200 tokens rarely exceeds 0.2: it breaks ties towards literal agreement.
+LEXICAL_BONUS = 0.5
+ALIGNED = 0.55  # weighted similarity at or above which two passages count as counterparts
+NEAR_DUPLICATE = 0.9  # cosine at which another document "has the same passage"
+# Stock text recurs widely: full weight once a passage recurs in this many other documents
+# (or 5% of them, in a large index); one look-alike is shared subject matter, not stock.
+RECURS_IN = 5
+BOILERPLATE_SECTION = re.compile(
+    r"equalit|data protection|privacy|legal implication|human rights|consult|contact|"
+    r"background papers|declaration|conflicts? of interest|gdpr",
+    re.I,
+)
+FACETS = ("service", "provider", "funding", "amounts", "mechanism", "duration", "dates")
+
+
+@dataclass
+class FacetValue:
+    value: str
+    quote: str | None
+    doc_id: str
+    page: int | None
+    start: int | None
+    end: int | None
+
+
+@dataclass
+class Alignment:
+    left: Passage
+    right: Passage
+    semantic: float
+    lexical: float
+    score: float  # blended, after boilerplate down-weighting
+    boilerplate: float
+
+
+@dataclass
+class PairComparison:
+    left: str
+    right: str
+    aligned: list[Alignment]
+    only_left: list[Passage]
+    only_right: list[Passage]
+
+
+@dataclass
+class Comparison:
+    sides: list[str]
+    facets: dict[str, dict[str, list[FacetValue]]] = field(default_factory=dict)
+    pairs: list[PairComparison] = field(default_factory=list)
+
+
+def compare(snapshot: Snapshot, sides: list[Side], top: int = 10) -> Comparison:
+    """Facets of every side, and the first side aligned with each of the others."""
+    result = Comparison([s.label for s in sides])
+    for facet in FACETS:
+        result.facets[facet] = {s.label: facet_values(s, facet) for s in sides}
+    first = sides[0]
+    for other in sides[1:]:
+        result.pairs.append(align(snapshot, first, other, top))
+    return result
+
+
+def facet_values(side: Side, facet: str) -> list[FacetValue]:
+    """Distinct values of one facet across a side's records, each with a quote behind it."""
+    labels = {s.id: s.label for s in load_vocabulary().streams}
+    found: dict[str, FacetValue] = {}
+    for rec in side.records:
+        quote = rec["evidence"][0] if rec["evidence"] else None
+        for value, evidence in _facet(rec, facet, labels, quote):
+            if value and value not in found:
+                e = evidence or {}
+                found[value] = FacetValue(
+                    value,
+                    e.get("quote"),
+                    rec["doc_id"],
+                    e.get("page"),
+                    e.get("start"),
+                    e.get("end"),
+                )
+    return list(found.values())
+
+
+def _facet(rec: dict, facet: str, labels: dict[str, str], quote: dict | None):
+    if facet == "funding":
+        return [(labels.get(s, s), _quote_with(rec, s) or quote) for s in rec["funding_streams"]]
+    if facet == "amounts":
+        return [(a["text"], a["evidence"]) for a in rec["amounts"]]
+    if facet == "dates":
+        return [(rec["decision_date"], quote)]
+    return [(rec[facet], _quote_with(rec, rec[facet]) or quote)]
+
+
+def _quote_with(rec: dict, value: str | None) -> dict | None:
+    """The record's evidence sentence that mentions ``value`` (by its first word), if any."""
+    if not value:
+        return None
+    key = re.split(r"[\s_]", value.lower())[0]
+    return next((e for e in rec["evidence"] if key in e["quote"].lower()), None)
+
+
+def align(snapshot: Snapshot, left: Side, right: Side, top: int = 10) -> PairComparison:
+    semantic = left.vectors @ right.vectors.T
+    lexical = _jaccard_matrix(left.passages, right.passages)
+    blended = semantic + LEXICAL_BONUS * lexical
+    exclude = set(left.doc_ids) | set(right.doc_ids)
+    weight_l = 1 - boilerplate(snapshot, left, exclude)
+    weight_r = 1 - boilerplate(snapshot, right, exclude)
+    scores = blended * weight_l[:, None] * weight_r[None, :]
+    best_r = scores.argmax(axis=1)
+    aligned = [
+        Alignment(
+            left.passages[i],
+            right.passages[j],
+            round(float(semantic[i, j]), 4),
+            round(float(lexical[i, j]), 4),
+            round(float(scores[i, j]), 4),
+            round(float(1 - weight_l[i] * weight_r[j]), 4),
+        )
+        for i, j in enumerate(best_r)
+        if scores[i, j] >= ALIGNED
+    ]
+    aligned.sort(key=lambda a: -a.score)
+    only_left = [p for i, p in enumerate(left.passages) if scores[i].max() < ALIGNED]
+    only_right = [p for j, p in enumerate(right.passages) if scores[:, j].max() < ALIGNED]
+    return PairComparison(left.label, right.label, aligned[:top], only_left, only_right)
+
+
+def boilerplate(snapshot: Snapshot, side: Side, exclude: set[str]) -> np.ndarray:
+    """Per passage, in [0, 1]: how far it is stock text rather than this decision's own.
+
+    The share of other indexed documents holding a near-duplicate passage, and at least 0.5
+    for passages in stock sections (equalities, data protection, legal...).
+    """
+    others = snapshot.manifest["documents"] - len(exclude)
+    out = np.zeros(len(side.passages), dtype=np.float32)
+    ids_to_doc = {}
+    for i, passage in enumerate(side.passages):
+        if passage.section and BOILERPLATE_SECTION.search(passage.section):
+            out[i] = 0.5
+        if others <= 0:
+            continue
+        scores, ids = vectors.search(snapshot.vectors, side.vectors[i], 50)
+        near = [int(c) for c, s in zip(ids, scores, strict=True) if s >= NEAR_DUPLICATE]
+        docs = {_doc_of(snapshot, c, ids_to_doc) for c in near} - exclude
+        out[i] = max(out[i], min(1.0, len(docs) / max(RECURS_IN, 0.05 * others)))
+    return out
+
+
+def _doc_of(snapshot: Snapshot, chunk_id: int, cache: dict[int, str]) -> str:
+    if chunk_id not in cache:
+        row = snapshot.conn.execute("SELECT doc_id FROM chunks WHERE id = ?", (chunk_id,))
+        cache[chunk_id] = row.fetchone()[0]
+    return cache[chunk_id]
+
+
+def _jaccard_matrix(left: list[Passage], right: list[Passage]) -> np.ndarray:
+    a = [set(query_terms(p.text)) for p in left]
+    b = [set(query_terms(p.text)) for p in right]
+    out = np.zeros((len(a), len(b)), dtype=np.float32)
+    for i, x in enumerate(a):
+        for j, y in enumerate(b):
+            union = len(x | y)
+            out[i, j] = len(x & y) / union if union else 0.0
+    return out

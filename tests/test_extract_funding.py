@@ -1,0 +1,88 @@
+"""Funding streams from the vocabulary, negative cues, and amounts attached to streams."""
+
+import pytest
+
+from extract.funding import attach_amounts, classify_funding_text, find_funding, match_streams
+from extract.money import find_amounts
+from extract.sentences import SentenceIndex, sentence_spans
+
+
+def streams(sentence: str) -> list[str]:
+    return [m.stream for m in match_streams(sentence)]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("The hubs are paid from the Family Hubs and Start for Life grant.", ["family_hubs"]),
+        ("Costs are met from the Public Health Grant.", ["public_health_grant"]),
+        ("The Better Care Fund will contribute.", ["better_care_fund"]),
+        ("This is part of the Supporting Families programme.", ["supporting_families"]),
+        ("It began under the Troubled Families programme.", ["supporting_families"]),
+        ("Vouchers come from the Household Support Fund.", ["household_support_fund"]),
+        ("The service is funded by the ICB.", ["nhs_commissioning"]),
+        ("The Violence Reduction Unit has committed £90,000.", ["violence_reduction"]),
+        ("It is funded by the Police and Crime Commissioner.", ["police_crime_commissioner"]),
+        ("The project received National Lottery funding.", ["lottery_charitable"]),
+        ("The pilot is funded by the county council.", ["council_core"]),
+        ("We will draw down from reserves to fund it.", ["council_core"]),
+        ("Welsh Government grant funding covers the posts.", ["welsh_government"]),
+    ],
+)
+def test_streams(sentence: str, expected: list[str]):
+    assert streams(sentence) == expected
+
+
+def test_names_without_money_talk_are_not_streams():
+    assert streams("The Violence Reduction Unit chaired the meeting.") == []
+
+
+def test_named_funds_outside_the_vocabulary_are_other():
+    (mention,) = match_streams("The Healthy Harbours Innovation Fund paid for the pilot.")
+    assert (mention.stream, mention.other) == ("other", "Healthy Harbours Innovation Fund")
+
+
+def test_generic_government_grant_yields_to_a_specific_stream():
+    sentence = "A grant from the DfE supports the Family Hubs programme."
+    assert streams(sentence) == ["family_hubs"]
+    assert streams("A grant from the DfE supports the new posts.") == ["central_government"]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "No funding has been identified for this service.",
+        "The service is currently unfunded, although the Public Health Grant was considered.",
+        "Funding has not yet been secured from the Better Care Fund.",
+    ],
+)
+def test_negative_cues_suppress_funding(sentence: str):
+    assert streams(sentence) == []
+
+
+def test_amount_attaches_to_nearest_stream_in_its_sentence():
+    text = (
+        "The Family Hubs grant gives £500,000 and the Violence Reduction Partnership has "
+        "committed £140,000."
+    )
+    sentences = sentence_spans(text)
+    mentions = find_funding(text, sentences)
+    amounts = find_amounts(text)
+    attached = attach_amounts(text, amounts, mentions, SentenceIndex(sentences))
+    assert [attached[a.start].stream for a in amounts] == ["family_hubs", "violence_reduction"]
+
+
+def test_figure_on_its_own_line_attaches_to_its_label():
+    text = "Allocation table\n\nHousehold Support Fund\n\n£75,000\n"
+    sentences = sentence_spans(text)
+    amounts = find_amounts(text)
+    attached = attach_amounts(
+        text, amounts, find_funding(text, sentences), SentenceIndex(sentences)
+    )
+    assert attached[amounts[0].start].stream == "household_support_fund"
+
+
+def test_classify_free_text_descriptions():
+    assert classify_funding_text("Family Hubs grant (Department for Education)") == ["family_hubs"]
+    assert classify_funding_text("Wigan Council") == ["council_core"]
+    assert classify_funding_text("Coastal Towns Fund") == ["other:Coastal Towns Fund"]
