@@ -113,11 +113,15 @@ def _facet(rec: dict, facet: str, labels: dict[str, str], quote: dict | None):
 
 
 def _quote_with(rec: dict, value: str | None) -> dict | None:
-    """The record's evidence sentence that mentions ``value`` (by its first word), if any."""
+    """The record's evidence sentence sharing the most words with ``value``, if any does."""
     if not value:
         return None
-    key = re.split(r"[\s_]", value.lower())[0]
-    return next((e for e in rec["evidence"] if key in e["quote"].lower()), None)
+    words = {w for w in re.findall(r"\w+", value.lower()) if len(w) > 2}
+    scored = [
+        (len(words & set(re.findall(r"\w+", e["quote"].lower()))), e) for e in rec["evidence"]
+    ]
+    best = max(scored, key=lambda pair: pair[0], default=(0, None))
+    return best[1] if best[0] else None
 
 
 def align(snapshot: Snapshot, left: Side, right: Side, top: int = 10) -> PairComparison:

@@ -75,3 +75,28 @@ def test_no_results_and_errors_are_said_plainly(page):
     expect(page.locator("#status")).to_contain_text("No documents match")
     page.goto(page.base_url + "/?doc=0000000000000000")
     expect(page.locator("#doc-title")).to_contain_text("Document not available")
+
+
+def test_the_answer_table_shows_organisations_with_quoted_evidence(page):
+    page.goto(page.base_url + "/")
+    page.fill("#q", "which councils commissioned parent-infant services and how were they funded")
+    page.click("#evidence-button")
+    table = page.locator("#evidence table")
+    expect(table).to_contain_text("St Helens Borough Council")
+    expect(table).to_contain_text("£3,051,809")
+    expect(table).to_contain_text("not stated")
+    expect(page.locator("#status")).to_contain_text("never name the commissioner")
+    assert table.locator("blockquote").count() >= 5
+
+
+def test_the_compare_view_puts_two_councils_side_by_side(page):
+    page.goto(page.base_url + "/")
+    page.select_option("#compare-a", "St Helens Borough Council")
+    page.select_option("#compare-b", "Kent County Council")
+    page.click("#compare-form button")
+    expect(page.locator("#compare-view")).to_be_visible()
+    facets = page.locator("#compare-facets table")
+    expect(facets).to_contain_text("Violence Reduction Partnership")
+    expect(facets).to_contain_text("£140,000")
+    expect(facets).to_contain_text("£3,051,809")
+    expect(page.locator("#compare-pairs")).to_contain_text("Closest passages")

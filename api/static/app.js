@@ -76,9 +76,88 @@ async function loadOrganisations() {
     const data = await getJSON("/organisations");
     for (const org of data.organisations) {
       if (!org.organisation) continue;
-      $("organisation").append(el("option", { value: org.organisation, textContent: `${org.organisation} (${org.documents})` }));
+      const label = `${org.organisation} (${org.documents})`;
+      for (const id of ["organisation", "compare-a", "compare-b"]) {
+        $(id).append(el("option", { value: org.organisation, textContent: label }));
+      }
     }
+    if ($("compare-b").options.length > 1) $("compare-b").selectedIndex = 1;
   } catch (err) { /* filters stay at "Any" */ }
+}
+
+const notStated = () => el("span", { className: "notstated", textContent: "not stated" });
+
+function quoteBlock(q) {
+  const where = `${q.source.split("/").pop()}, p. ${q.page}, characters ${q.start}–${q.end}`;
+  return el("div", {}, [
+    el("blockquote", { textContent: q.quote }),
+    el("a", { className: "cite", href: `/?doc=${q.doc_id}&start=${q.start}&end=${q.end}`, textContent: where }),
+  ]);
+}
+
+function gridTable(headers, rows) {
+  const head = el("tr", {}, headers.map((h) => el("th", { textContent: h })));
+  return el("table", { className: "grid" }, [head, ...rows.map((cells) =>
+    el("tr", {}, cells.map((c) => el("td", {}, [c]))))]);
+}
+
+async function runEvidence(params) {
+  const status = $("status");
+  status.textContent = "Building the answer table…";
+  $("results").replaceChildren();
+  $("evidence").replaceChildren();
+  const query = new URLSearchParams({ q: params.get("q") });
+  for (const key of ["organisation", "date_from", "date_to"]) if (params.get(key)) query.set(key, params.get(key));
+  try {
+    const data = await getJSON(`/evidence?${query}`);
+    status.textContent = `${data.rows.length} rows from ${data.matched_documents} matching documents. ${data.notes.join(" ")}`;
+    const rows = data.rows.map((r) => [
+      el("strong", { textContent: r.organisation }),
+      el("div", {}, [r.service || "not stated", el("br"), `from ${r.provider || "not stated"}`]),
+      r.funding_streams.length || r.amounts.length
+        ? el("div", { textContent: [...r.funding_streams.map((s) => s.label), ...r.amounts.map((a) => a.text)].join("; ") })
+        : notStated(),
+      el("div", { textContent: [r.mechanism, r.duration, r.decision_date].map((x) => x || "not stated").join(" · ") }),
+      el("div", {}, r.evidence.slice(0, 3).map(quoteBlock)),
+    ]);
+    $("evidence").replaceChildren(gridTable(["Organisation", "Service / provider", "Funding", "How / when", "Evidence"], rows));
+  } catch (err) {
+    status.textContent = `Answer table failed: ${err.message}`;
+  }
+}
+
+async function showCompare(items) {
+  $("search-view").hidden = true;
+  $("compare-view").hidden = false;
+  $("compare-title").textContent = `Comparing ${items.join(" and ")}`;
+  try {
+    const response = await fetch("/compare", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ items }),
+    });
+    const data = await response.json();
+    if (!response.ok) throw new Error(data.detail || response.statusText);
+    const facetRows = Object.entries(data.facets).map(([facet, bySide]) => [
+      el("strong", { textContent: facet }),
+      ...data.sides.map((side) => bySide[side].length
+        ? el("div", {}, bySide[side].map((v) => el("div", {}, [el("strong", { textContent: v.value }),
+            v.quote ? quoteBlock({ ...v, source: v.doc_id }) : ""])))
+        : notStated()),
+    ]);
+    $("compare-facets").replaceChildren(gridTable(["", ...data.sides], facetRows));
+    const pairs = data.pairs.map((pair) => {
+      const rows = pair.aligned.map((a) => [
+        el("span", { textContent: a.score.toFixed(2) }),
+        el("blockquote", { textContent: a.left.text }),
+        el("blockquote", { textContent: a.right.text }),
+      ]);
+      return el("div", {}, [el("h2", { textContent: `Closest passages: ${pair.left} and ${pair.right}` }),
+        gridTable(["score", pair.left, pair.right], rows),
+        el("p", { textContent: `Only in ${pair.left}: ${pair.only_left.length} passages; only in ${pair.right}: ${pair.only_right.length}.` })]);
+    });
+    $("compare-pairs").replaceChildren(...pairs);
+  } catch (err) {
+    $("compare-title").textContent = `Comparison not available: ${err.message}`;
+  }
 }
 
 async function showDocument(id, start, end) {
@@ -103,6 +182,10 @@ async function showDocument(id, start, end) {
 
 function init() {
   const params = new URLSearchParams(location.search);
+  if (params.getAll("compare").length >= 2) {
+    showCompare(params.getAll("compare"));
+    return;
+  }
   if (params.has("doc")) {
     const num = (k) => (params.has(k) ? Number.parseInt(params.get(k), 10) : undefined);
     showDocument(params.get("doc"), num("start"), num("end"));
@@ -115,10 +198,18 @@ function init() {
     event.preventDefault();
     const query = new URLSearchParams();
     for (const [key, value] of new FormData(form)) if (value) query.set(key, value);
+    query.set("view", event.submitter?.value || "search");
     history.pushState(null, "", `/?${query}`);
-    runSearch(query);
+    (query.get("view") === "evidence" ? runEvidence : runSearch)(query);
   });
-  if (params.get("q")) runSearch(params);
+  $("compare-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const query = new URLSearchParams();
+    query.append("compare", $("compare-a").value);
+    query.append("compare", $("compare-b").value);
+    location.search = `?${query}`;
+  });
+  if (params.get("q")) (params.get("view") === "evidence" ? runEvidence : runSearch)(params);
 }
 
 init();
