@@ -47,6 +47,12 @@ Model = Annotated[
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+Organisation = Annotated[
+    str | None,
+    typer.Option("--org", "--organisation", help="Organisation (issuer or commissioner)."),
+]
+DateFrom = Annotated[str | None, typer.Option("--from", help="On or after YYYY-MM-DD.")]
+DateTo = Annotated[str | None, typer.Option("--to", help="On or before YYYY-MM-DD.")]
 
 
 @contextmanager
@@ -102,11 +108,9 @@ def search(
     model: Model = None,
     k: Annotated[int, typer.Option("-k", help="Number of documents to return.")] = 10,
     mode: Annotated[str, typer.Option(help="hybrid, bm25 or dense.")] = "hybrid",
-    organisation: Annotated[
-        str | None, typer.Option("--org", "--organisation", help="Organisation name contains.")
-    ] = None,
-    date_from: Annotated[str | None, typer.Option("--from", help="On or after YYYY-MM-DD.")] = None,
-    date_to: Annotated[str | None, typer.Option("--to", help="On or before YYYY-MM-DD.")] = None,
+    organisation: Organisation = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
     doc_type: Annotated[
         str | None, typer.Option("--type", help="Document type (decision, minutes, news...).")
     ] = None,
@@ -137,11 +141,9 @@ def evidence(
     question: Annotated[str, typer.Argument(help="A question, e.g. who funded what.")],
     index: IndexDir = None,
     model: Model = None,
-    organisation: Annotated[
-        str | None, typer.Option("--org", "--organisation", help="Commissioner or issuer.")
-    ] = None,
-    date_from: Annotated[str | None, typer.Option("--from", help="On or after YYYY-MM-DD.")] = None,
-    date_to: Annotated[str | None, typer.Option("--to", help="On or before YYYY-MM-DD.")] = None,
+    organisation: Organisation = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
     funding: Annotated[
         str | None, typer.Option(help="Funding stream id or label, e.g. family_hubs.")
     ] = None,

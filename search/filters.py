@@ -13,8 +13,13 @@ def where(filters: Filters) -> tuple[str, list]:
     """A SQL condition (never empty: "1" when no filter) and its parameters."""
     clauses, params = [], []
     if filters.organisation:
-        clauses.append("lower(coalesce(d.organisation, '')) LIKE ?")
-        params.append(f"%{filters.organisation.lower()}%")
+        # The issuing body, or a commissioner the document states (a trust's news release
+        # about a council's funding belongs to that council too).
+        clauses.append(
+            "(lower(coalesce(d.organisation, '')) LIKE ? OR EXISTS (SELECT 1 FROM records r"
+            " WHERE r.doc_id = d.id AND lower(coalesce(r.commissioner, '')) LIKE ?))"
+        )
+        params += [f"%{filters.organisation.lower()}%"] * 2
     if filters.doc_type:
         clauses.append("lower(coalesce(d.doc_type, '')) = ?")
         params.append(filters.doc_type.lower())

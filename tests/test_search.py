@@ -53,6 +53,8 @@ def test_filters_restrict_every_leg(snapshot, embedder):
     for mode in ("bm25", "dense", "hybrid"):
         by_org = search(snapshot, make_request("funding", mode, organisation="kent"), embedder)
         assert {h.organisation for h in by_org.results} == {"Kent County Council"}
+        sefton = search(snapshot, make_request("funding", mode, organisation="sefton"), embedder)
+        assert [h.organisation for h in sefton.results] == ["Mersey Care NHS Foundation Trust"]
         by_type = search(snapshot, make_request("funding", mode, doc_type="news"), embedder)
         assert {h.doc_type for h in by_type.results} == {"news"}
         recent = search(snapshot, make_request("funding", mode, date_from="2023-01-01"), embedder)
