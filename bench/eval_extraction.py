@@ -10,6 +10,17 @@ script says so and exits 0 without measuring anything. ``--gazetteer`` instead c
 Each document is run twice: from its text alone (``known_organisation=None``) and as the
 indexer runs it, with the manifest's ``organisation`` passed as ``known_organisation``.
 
+Changes to the matching rules
+-----------------------------
+Two changes make the party tuple fairer; the funding tuple rules are unchanged (the amount
+rules below only say explicitly what the code already did). Party figures with the
+manifest, same extraction, before -> after: 36/41 matched of 51 gold (P 0.878, R 0.706) ->
+37/41 of 49 (P 0.902, R 0.755).
+- A gold name listing several bodies now also matches each capitalised item of the list,
+  not only the bodies the resolver knows (1 gold tuple now matched, 1 extra gone).
+- Gold tuples (and extracted ones) that describe the same contract count once (2 gold
+  tuples were second statements of a contract already in the gold).
+
 Matching rules
 --------------
 Names (commissioner, provider): both sides are resolved with ``extract``'s resolver (councils
@@ -17,8 +28,11 @@ through the gazetteer, other bodies through the bodies list and the NHS/PCC/VRP 
 and compared by canonical name; unresolved names are compared after normalisation (case,
 punctuation, a leading "the", parentheticals removed) and match when rapidfuzz ``ratio`` is
 at least 90. A gold name that lists several bodies ("Exton Council in partnership with
-Exton CCG", "a local partnership and Exton Council") matches any body it names. A gold null
-matches only an extracted null.
+Exton CCG", "a local partnership and Exton Council", "multi-agency partnership (Exton
+Constabulary, Little Acorns, ...)") matches any body it names: the bodies the resolver finds in
+it, and each capitalised item of a list separated by commas, semicolons or slashes (also inside
+parentheses), so that a provider the resolver does not know is not lost. A gold null matches
+only an extracted null.
 
 Funding stream: the gold ``funding_source`` free text is mapped onto the vocabulary with the
 same matcher the extractor uses (``extract.funding.classify_funding_text``); text that maps
@@ -26,9 +40,15 @@ to nothing becomes ``unmapped:<text>`` and matches nothing. Extracted and gold m
 extracted stream is one of the gold keys; two ``other:<name>`` keys match when rapidfuzz
 ``token_set_ratio`` of the names is at least 85. Null matches only null.
 
-Amount: compared as integer pence. A gold amount string is split on ";" and the first sum in
-each part counts ("£20,000 (post); £45,000 (service)" is two amounts, "£45,000
-(increased from £20,000)" is one). A part without "£" is no amount.
+Amount: compared as integer pence, so the same figure written differently matches ("£500k",
+"£500,000", "£0.5m", "£ 500,000.00" are all 50,000,000 pence). A gold amount string is split
+on ";" and the first sum in each part counts ("£20,000 (post); £45,000 (service)" is two
+amounts, "£45,000 (increased from £20,000)" is one). A part without "£" is no amount. A null
+amount matches only a null amount: a gold fact with a source and no sum says the text states no
+sum for it, so an extracted (commissioner, stream, £X) facing a gold (commissioner, stream,
+null) counts as one miss and one extra, never as a match (a sum the gold lacks is either
+unsupported by the text or a gold omission to fix in the gold, not to absorb in the rule).
+``--verbose`` marks such pairs "amount-only disagreement" so they can be checked by hand.
 
 Service: match when at least half of the content words of the shorter description occur in
 the other (lower case, crude singular, stop words and generic words such as "service"
@@ -47,10 +67,17 @@ service or a provider.
 
 Duplicates are removed per document, and on both sides a (commissioner, stream, null) tuple is
 dropped when the same document also has (commissioner, stream, some amount); a gold fact with
-neither a funding source nor a sum gives no funding tuple. Matching is one-to-one within a
-document. Precision is matched extracted tuples over all extracted tuples (every figure
-reported but not in the gold counts against it: the gold holds the main facts only); recall is
-matched gold tuples over all gold tuples.
+neither a funding source nor a sum gives no funding tuple. Two (commissioner, provider,
+service) tuples of one document that describe the same contract are one tuple, on both sides:
+same commissioner and the same *named* provider with matching services (by the rule above), or,
+with no provider, services identical once parentheticals are removed ("domestic abuse service
+(Lot 1 ...)" and "domestic abuse service (two lots)"). So one record for a contract the gold
+states twice is not penalised, and a record repeated is counted once. Tuples without a provider
+whose services merely overlap ("maternal mental health service (pilot)" and "... scoping and
+research") stay separate. Matching is one-to-one within a document. Precision is matched
+extracted tuples over all extracted tuples (every figure reported but not in the gold counts
+against it: the gold holds the main facts only); recall is matched gold tuples over all gold
+tuples.
 
 Invented organisations: an extracted commissioner or provider none of whose name forms (the
 name, its gazetteer or bodies-list variants, its area + "CCG"/"ICB" forms) occurs in the
@@ -94,8 +121,9 @@ STOP = frozenset(
 # ---------------------------------------------------------------- names
 
 
-def party_forms(name: str | None) -> frozenset[str] | None:
-    """Canonical forms a name may stand for (several for a gold name listing several bodies)."""
+def party_forms(name: str | None, listing: bool = False) -> frozenset[str] | None:
+    """Canonical forms a name may stand for; with ``listing`` (gold names), every body a name
+    listing several bodies names."""
     if name is None:
         return None
     forms = {normalise_name(name)}
@@ -105,7 +133,17 @@ def party_forms(name: str | None) -> frozenset[str] | None:
         plain = re.sub(r"\([^)]*\)", " ", name)
         forms |= {normalise_name(o.name) for o in find_organisations(plain) if o.explicit}
         forms |= {normalise_name(o.name) for o in find_organisations(name) if o.explicit}
+        if listing:
+            forms |= {normalise_name(item) for item in listed(name)}
     return frozenset(f for f in forms if f)
+
+
+def listed(name: str) -> list[str]:
+    """Capitalised items of a list ("Exton Constabulary, NIDAS/Leeway; Little Acorns")."""
+    if not re.search(r"[,;/]", name):
+        return []
+    items = re.split(r"\s*[,;/()]\s*", name)
+    return [i for i in items if len(i) >= 3 and i[0].isupper()]
 
 
 def party_match(gold: frozenset[str] | None, extracted: frozenset[str] | None) -> bool:
@@ -189,13 +227,14 @@ class PartyTuple:
 def gold_tuples(facts: list[dict]) -> tuple[list[FundingTuple], list[PartyTuple]]:
     funding, parties = [], []
     for f in facts:
-        commissioner = party_forms(f.get("commissioner"))
+        commissioner = party_forms(f.get("commissioner"), listing=True)
         stream = funding_keys(f.get("funding_source"))
         for pence in gold_amounts(f.get("amount")):
             if stream is not None or pence is not None:
                 funding.append(FundingTuple(commissioner, stream, pence))
-        parties.append(PartyTuple(commissioner, party_forms(f.get("provider")), f.get("service")))
-    return _subsumed(_dedupe(funding)), _dedupe(parties)
+        provider = party_forms(f.get("provider"), listing=True)
+        parties.append(PartyTuple(commissioner, provider, f.get("service")))
+    return _subsumed(_dedupe(funding)), _same_once(_dedupe(parties))
 
 
 def record_tuples(records: tuple[CommissioningRecord, ...]) -> tuple[list, list]:
@@ -212,11 +251,36 @@ def record_tuples(records: tuple[CommissioningRecord, ...]) -> tuple[list, list]
         funding += [FundingTuple(commissioner, s, None) for s in r.funding_streams if s not in used]
         if r.service or r.provider:
             parties.append(PartyTuple(commissioner, party_forms(r.provider), r.service))
-    return _subsumed(_dedupe(funding)), _dedupe(parties)
+    return _subsumed(_dedupe(funding)), _same_once(_dedupe(parties))
 
 
 def _dedupe(items: list) -> list:
     return list(dict.fromkeys(items))
+
+
+def same_contract(a: PartyTuple, b: PartyTuple) -> bool:
+    """Same commissioner and named provider with matching services, or no provider and the
+    same service text once parentheticals are removed."""
+    if not party_match(a.commissioner, b.commissioner) or not party_match(a.provider, b.provider):
+        return False
+    if a.provider is not None:
+        return service_match(a.service, b.service)
+    return _bare(a.service) == _bare(b.service)
+
+
+def _bare(service: str | None) -> str | None:
+    if service is None:
+        return None
+    return " ".join(re.sub(r"\([^)]*\)", " ", service).lower().split())
+
+
+def _same_once(tuples: list[PartyTuple]) -> list[PartyTuple]:
+    """Party tuples describing the same contract, kept once (the first)."""
+    kept: list[PartyTuple] = []
+    for t in tuples:
+        if not any(same_contract(k, t) for k in kept):
+            kept.append(t)
+    return kept
 
 
 def _subsumed(tuples: list[FundingTuple]) -> list[FundingTuple]:
@@ -241,6 +305,18 @@ def party_tuple_match(g: PartyTuple, e: PartyTuple) -> bool:
         and party_match(g.provider, e.provider)
         and service_match(g.service, e.service)
     )
+
+
+def amount_only(missed: list[FundingTuple], extra: list[FundingTuple]) -> list[tuple]:
+    """(gold, extracted) pairs left unmatched that differ only in the amount, one side null."""
+    return [
+        (g, e)
+        for g in missed
+        for e in extra
+        if (g.pence is None) != (e.pence is None)
+        and party_match(g.commissioner, e.commissioner)
+        and funding_match(g.stream, e.stream)
+    ]
 
 
 def pair(gold: list, extracted: list, match) -> tuple[list, list, list]:
@@ -349,6 +425,11 @@ def evaluate(docs: list[tuple[str, str, dict]], with_manifest: bool) -> Tally:
             tally.add(which, len(matched), len(got), len(gold))
             tally.misses += [f"{name} [{label}] missed {_show(g)}" for g in missed]
             tally.misses += [f"{name} [{label}] extra  {_show(e)}" for e in extra]
+            if label == "funding":
+                tally.misses += [
+                    f"{name} [funding] amount-only disagreement: gold {_show(g)} vs {_show(e)}"
+                    for g, e in amount_only(missed, extra)
+                ]
         _count_invented(tally, name, text, result.records, known)
     return tally
 

@@ -7,6 +7,12 @@ names a service opens the main record; a later clause opens its own record only 
 a different service *and* its own provider or amount; every other clause adds to the record
 it is about (same service) or to the main record. The commissioner is chosen once for the
 document (``choose_commissioner``) and is None when the document names none.
+
+Records hold the main facts; every figure stays an amount fact. A record takes a sum only when
+its sentence ties it to the commissioned service, a contract or a funding stream
+(``record_amounts``), never from a sentence stating an absence of funding or one that breaks a
+budget into three or more sums (``breakdown``), and a rate per child or head only when the
+record has no total.
 """
 
 from __future__ import annotations
@@ -16,7 +22,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from extract.facts import CommissioningRecord, Fact, evidence_for
-from extract.funding import FundingMention, load_vocabulary, same_funds, stream_key
+from extract.funding import (
+    FundingMention,
+    is_negative,
+    load_vocabulary,
+    same_funds,
+    stream_key,
+)
 from extract.gazetteer import load_gazetteer
 from extract.money import Amount
 from extract.organisations import COMMISSIONER_KINDS, Organisation, resolve_organisation
@@ -75,7 +87,8 @@ DURATIONS = (
 CLAUSE_CUE = re.compile(
     r"\b(?:commission\w*|contracts?|award\w*|tender\w*|procure\w*|extension|extend|pilot"
     r"|grants?|fund(?:s|ed|ing)?|allocat\w*|provider|delivered\s+by|provided\s+by|purchased"
-    r"|budget|decommission\w*|secured|framework|call-off|waiver|provision\s+of|delivery\s+of)\b|£",
+    r"|budget|decommission\w*|secured|framework|call-off|waiver|provision\s+of|delivery\s+of"
+    r"|invit\w*\s+(?:applications|bids|proposals|expressions\s+of\s+interest))\b|£",
     re.I,
 )
 STRATEGIC = frozenset({"combined authority", "strategic authority"})
@@ -160,14 +173,16 @@ def build_clause(
     orgs: list[Organisation],
     streams: list[FundingMention],
     amounts: list[Amount],
+    attached: dict[int, FundingMention] | None = None,
 ) -> Clause:
+    """``attached`` maps amounts (by start) to their funding mention; an amount counts for
+    the clause only when ``record_amounts`` admits it."""
     s, e = sentence.start, sentence.end
     inside = [o for o in orgs if s <= o.start < e]
     providers = [o for o in inside if is_provider(text, s, e, o)]
     providers += unlisted_providers(text, s, e, inside)
     commissioners = [(o, n) for o in inside if (n := commissioner_strength(text, s, e, o))]
     service = best_service(text, s, e)
-    past = bool(PAST.match(text, s, e))
     return Clause(
         sentence=sentence,
         service=service[0] if service else None,
@@ -176,11 +191,56 @@ def build_clause(
         commissioners=commissioners,
         mechanisms=mechanisms(text, sentence),
         durations=durations(text, sentence),
-        streams=[f for f in streams if s <= f.start < e],
-        amounts=[
-            a for a in amounts if s <= a.start < e and not (a.threshold or a.previous or past)
-        ],
+        streams=[]
+        if breakdown(text, sentence, amounts)
+        else [f for f in streams if s <= f.start < e],
+        amounts=record_amounts(text, sentence, amounts, attached or {}, service is not None),
     )
+
+
+# Words that tie a sum to a contract, to money given for the thing the sentence is about, or
+# back to the service ("the pilot", "this project"; lower case, so "The Programme for the
+# Council", a name, is no reference).
+TIED = re.compile(
+    r"\b(?:contracts?|extension|extend\w*|variation|award\w*|tender\w*|procure\w*|price"
+    r"|value[ds]?|worth|costs?|costing|uplift\w*|total\w*|budget\w*|grants?|spend"
+    r"|fund(?:s|ed|ing)?|invest\w*|made\s+available"
+    r"|(?:the|this|that)\s+(?-i:service|project|pilot|programme|scheme|initiative|work))\b",
+    re.I,
+)
+BREAKDOWN = 3  # a sentence stating this many sums or more is a breakdown (budget lines)
+
+
+def breakdown(text: str, sentence: Sentence, amounts: list[Amount]) -> bool:
+    """A sentence that splits money into three or more sums ("Income of £10.9m included
+    reserves £3.8m, grants £4.5m and contributions £2.6m"): its sums and streams are detail
+    of a budget, kept as facts, not the record's own figures."""
+    own = {a.pence for a in amounts if sentence.start <= a.start < sentence.end and not a.previous}
+    return len(own) >= BREAKDOWN
+
+
+def record_amounts(
+    text: str,
+    sentence: Sentence,
+    amounts: list[Amount],
+    attached: dict[int, FundingMention],
+    names_service: bool,
+) -> list[Amount]:
+    """The sums of a sentence that a commissioning record takes: not thresholds, starting
+    figures ("from £X to £Y") or past figures; none from a sentence that states an absence of
+    funding or that breaks a budget into three or more sums (those stay amount facts); and
+    only sums tied to something: a funding stream (``attached``), a service the sentence
+    names, or a contract, price, value, budget or grant the sentence speaks of. "The plan
+    commits £3m a year to prevention" names none of these and is background."""
+    s, e = sentence.start, sentence.end
+    chunk = text[s:e]
+    if PAST.match(chunk) or is_negative(chunk):
+        return []
+    if breakdown(text, sentence, amounts):
+        return []
+    own = [a for a in amounts if s <= a.start < e and not (a.threshold or a.previous)]
+    tied = names_service or bool(TIED.search(chunk))
+    return [a for a in own if tied or a.start in attached]
 
 
 def _local(org: Organisation) -> bool:
@@ -320,8 +380,7 @@ def to_record(
     streams = _record_streams(clauses) or default_streams
     amounts = tuple(
         amount_fact(text, a, attached.get(a.start), c.sentence, _service_of(c))
-        for c in clauses
-        for a in c.amounts
+        for c, a in _main_sums(clauses)
     )
     evidence = tuple(evidence_for(text, c.sentence.start, c.sentence.end) for c in clauses)
     return CommissioningRecord(
@@ -336,6 +395,17 @@ def to_record(
         decision_date=decision_date,
         evidence=evidence,
     )
+
+
+UNIT_RATES = frozenset({"per child", "per head", "per family"})
+
+
+def _main_sums(clauses: list[Clause]) -> list[tuple[Clause, Amount]]:
+    """The record's sums; a rate per child, head or family only when the record states no
+    other sum (a total or yearly value says more; the rate stays an amount fact)."""
+    sums = [(c, a) for c in clauses for a in c.amounts]
+    totals = [(c, a) for c, a in sums if a.period not in UNIT_RATES]
+    return totals or sums
 
 
 def _service_of(clause: Clause) -> str | None:

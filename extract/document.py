@@ -63,7 +63,7 @@ def _clauses(
         clause
         for s in index.sentences
         if is_commissioning(text, s) or s in with_figure
-        if _says_something(clause := build_clause(text, s, orgs, streams, amounts))
+        if _says_something(clause := build_clause(text, s, orgs, streams, amounts, attached))
     ]
 
 

@@ -2,15 +2,19 @@
 ``extract/data/funding_streams.yaml``, and the sums of money that go with them.
 
 Within one sentence the first stream (in vocabulary order) to match a span wins it; a
-sentence holding a negative cue ("No funding has been identified") yields no stream. A
-capitalised "... Fund/Funding/Grant" name that no stream matches is reported as ``other``
-with its text. An amount is attached to the nearest stream of its own sentence, or, when the
-sentence is only the figure (a table cell or "label\\nvalue" line), to the line before it.
+sentence holding a negative cue ("No funding has been identified") yields no stream. A body
+named as a funder ("funded by the VRU", "the VRU has committed £90,000") is a stream; the same
+body as recipient or actor ("secured by the OPCC", "the Director of the VRU", "the VRU is
+allocating Mayoral funding") is not. A capitalised "... Fund/Funding/Grant" name that no stream
+matches is reported as ``other`` with its text. An amount is attached to the nearest stream of
+its own sentence, or, when the sentence is only the figure (a table cell or "label\\nvalue"
+line), to the line before it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -37,6 +41,7 @@ class Stream:
     patterns: tuple[re.Pattern, ...]
     with_cue: tuple[re.Pattern, ...]
     generic: bool = False
+    as_funder: tuple[re.Pattern, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,9 @@ class Vocabulary:
     streams: tuple[Stream, ...]
     money_cue: re.Pattern
     negative: tuple[re.Pattern, ...]
+    funder_before: re.Pattern
+    funder_after: re.Pattern
+    conduit_after: re.Pattern
 
     def label(self, stream_id: str) -> str:
         return next((s.label for s in self.streams if s.id == stream_id), "Other")
@@ -73,10 +81,16 @@ def load_vocabulary() -> Vocabulary:
             _compile(s.get("patterns")),
             _compile(s.get("with_cue")),
             bool(s.get("generic")),
+            _compile(s.get("as_funder")),
         )
         for s in raw["streams"]
     )
-    return Vocabulary(streams, re.compile(raw["money_cues"], re.I), _compile(raw["negative_cues"]))
+    return Vocabulary(
+        streams,
+        re.compile(raw["money_cues"], re.I),
+        _compile(raw["negative_cues"]),
+        *(re.compile(raw[k], re.I) for k in ("funder_before", "funder_after", "conduit_after")),
+    )
 
 
 def is_negative(sentence: str, vocab: Vocabulary | None = None) -> bool:
@@ -107,22 +121,63 @@ def match_streams(
     cue = assume_cue or bool(vocab.money_cue.search(sentence))
     taken: list[tuple[int, int]] = []
     found: list[FundingMention] = []
+    bodies: list[FundingMention] = []
     for stream in vocab.streams:
-        for pattern in stream.patterns + (stream.with_cue if cue else ()):
+        for pattern in stream.patterns + (stream.with_cue if cue else ()) + stream.as_funder:
             for m in pattern.finditer(sentence):
                 if m.end() > m.start() and _free(taken, m.start(), m.end()):
                     taken.append((m.start(), m.end()))
-                    found.append(
-                        FundingMention(stream.id, start + m.start(), start + m.end(), m.group())
+                    mention = FundingMention(
+                        stream.id, start + m.start(), start + m.end(), m.group()
                     )
-    for m in _OTHER_NAME.finditer(sentence):
+                    found.append(mention)
+                    if pattern in stream.as_funder:
+                        bodies.append(mention)
+    for m in _other_names(sentence, taken) if cue else ():
         name = _other_name(m.group())
-        if cue and _free(taken, m.start(), m.end()) and len(name.split()) >= 2:
+        if len(name.split()) >= 2:
             found.append(FundingMention(OTHER, start + m.start(), start + m.end(), m.group(), name))
+    if not assume_cue:
+        found = [f for f in found if f not in bodies or _pays(text, start, end, f, found, vocab)]
     generic = {s.id for s in vocab.streams if s.generic}
     if any(f.stream not in generic for f in found):
         found = [f for f in found if f.stream not in generic]
     return sorted(found, key=lambda f: f.start)
+
+
+def _other_names(sentence: str, taken: list[tuple[int, int]]) -> Iterator[re.Match]:
+    """Capitalised fund names clear of the spans streams took; a name that runs on from a
+    stream's span through a possessive is read again after it ("The Scottish Government's
+    Whole Family Wellbeing Fund" gives "Whole Family Wellbeing Fund"; "a Welsh Government
+    Specific Grant" stays the Welsh Government's)."""
+    pos = 0
+    while m := _OTHER_NAME.search(sentence, pos):
+        clash = max((e for s, e in taken if not (m.end() <= s or m.start() >= e)), default=None)
+        if clash is None:
+            yield m
+            pos = m.end()
+        elif clash < m.end() and re.match(r"['’]s\s", sentence[clash:]):
+            pos = clash + 2
+        else:
+            pos = m.end()
+
+
+def _pays(
+    text: str,
+    start: int,
+    end: int,
+    body: FundingMention,
+    found: list[FundingMention],
+    vocab: Vocabulary,
+) -> bool:
+    """Whether the words around a body's name cast it as paying, not as passing on another
+    stream named right after it ("X is allocating Mayoral approved funding")."""
+    before = text[max(start, body.start - 60) : body.start]
+    after = text[body.end : min(end, body.end + 80)]
+    conduit = vocab.conduit_after.match(after)
+    if conduit and any(f is not body and f.start == body.end + conduit.end() for f in found):
+        return False
+    return bool(vocab.funder_before.search(before) or vocab.funder_after.match(after))
 
 
 def find_funding(text: str, sentences: tuple[Sentence, ...]) -> list[FundingMention]:
@@ -170,7 +225,8 @@ def attach_amounts(
     nearest stream of its own sentence; for a figure standing alone (table cell, value line)
     the stream of the line before; otherwise a stream of one of the two sentences before it
     in the same paragraph ("The plan went to the Scottish Government. It raises the
-    allocation to £20,000.")."""
+    allocation to £20,000."); otherwise, when its sentence refers back to a fund ("the
+    allocation", "this funding"), the last stream named in the few sentences before."""
     by_sentence: dict[int, list[FundingMention]] = {}
     for f in mentions:
         if (s := index.at(f.start)) is not None:
@@ -183,11 +239,35 @@ def attach_amounts(
         if own := by_sentence.get(sentence.start):
             attached[a.start] = _nearest(own, a)
             continue
-        for prev in _before(text, index, sentence, 1 if _only_figure(text, sentence, a) else 2):
+        alone = _only_figure(text, sentence, a)
+        for prev in _before(text, index, sentence, 1 if alone else 2):
             if before := by_sentence.get(prev.start):
                 attached[a.start] = _nearest(before, a)
                 break
+        else:
+            refers = not alone and REFERENCE.search(text, sentence.start, sentence.end)
+            if refers and (earlier := _last_named(index, sentence, by_sentence)):
+                attached[a.start] = earlier
     return attached
+
+
+# "the allocation", "this funding", "our £50m investment": a fund named before.
+REFERENCE = re.compile(
+    r"\b(?:the|this|that|these|its|our|their|such)\s+(?:[\w£.,]+\s+)?"
+    r"(?:allocations?|funding|grant|investment|monies|money)\b",
+    re.I,
+)
+REFERENCE_REACH = 6  # sentences
+
+
+def _last_named(
+    index: SentenceIndex, sentence: Sentence, by_sentence: dict[int, list[FundingMention]]
+) -> FundingMention | None:
+    i = index.position(sentence)
+    for prev in reversed(index.sentences[max(0, i - REFERENCE_REACH) : i]):
+        if named := by_sentence.get(prev.start):
+            return named[-1]
+    return None
 
 
 def _only_figure(text: str, sentence: Sentence, amount: Amount) -> bool:

@@ -3,7 +3,8 @@ integer pence, with the period ("per annum", "over 3 years") and any qualifier (
 
 Figures followed by "or more" / "and above" are thresholds (key-decision rules, eligibility),
 not sums anyone committed, and are marked as such; so is the starting figure of a change
-("from £20,000 to £45,000").
+("from £20,000 to £45,000") or a figure given for comparison ("up from £40k", "last year's
+£40k").
 """
 
 from __future__ import annotations
@@ -37,9 +38,16 @@ QUALIFIER = re.compile(
     re.I,
 )
 THRESHOLD = re.compile(r"^\s*(?:or|and)\s+(?:more|above|over|greater)\b", re.I)
-# "increased ... from £20,000 to £45,000": the first figure is what it used to be.
+# "increased ... from £20,000 to £45,000": the first figure is what it used to be; so is one
+# introduced as a past or comparison figure ("up from £40k", "compared with £40k", "last
+# year's £40k", "previously £40k").
 PREVIOUS_BEFORE = re.compile(r"\bfrom\s*$", re.I)
 PREVIOUS_AFTER = re.compile(r"^\s*to\s+£", re.I)
+PREVIOUS_CUE = re.compile(
+    r"\b(?:(?:up|down)\s+from|compared\s+(?:with|to)|previously(?:\s+(?:at|of))?"
+    r"|(?:last|previous|prior)\s+year['’]?s?)\s*$",
+    re.I,
+)
 BETWEEN = re.compile(r"between\s+$", re.I)
 
 
@@ -88,6 +96,7 @@ def _amount(text: str, m: re.Match) -> Amount:
         previous=bool(
             PREVIOUS_BEFORE.search(text[max(0, m.start() - 10) : m.start()])
             and PREVIOUS_AFTER.match(after)
+            or PREVIOUS_CUE.search(text[max(0, m.start() - 30) : m.start()])
         ),
     )
 

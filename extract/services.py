@@ -26,6 +26,11 @@ STRONG_CUES = tuple(
         r"(?:open\s+|competitive\s+)?(?:tender|procurement)(?:\s+process)?\s+)?(?:an?\s+|the\s+)?",
         r"\b(?:procurement|tender)\s+(?:process\s+)?for\s+(?:the\s+)?",
         r"\ballocat\w*\s+£[\d,.]+\w*\s+to\s+(?:the\s+)?",
+        r"\binvit\w*\s+(?:applications|bids|proposals|expressions\s+of\s+interest)\s+for\s+"
+        r"(?:an?\s+|the\s+)?",
+        # "the providers of VAWDASV services": a head noun must follow within a few words
+        r"\bproviders?\s+of\s+(?:the\s+)?(?=(?:[\w'’\-]+\s+){1,6}?(?:services?|support"
+        r"|provision|programmes?|interventions?)\b)",
     )
 )
 WEAK_CUES = tuple(
@@ -72,7 +77,8 @@ STOP = re.compile(
     r"|at\s+an?\b|to\s+an?\s+maximum|with\b|which\b|that\b|who\b|whose\b|due\b|commencing\b"
     r"|starting\b|valued\b|worth\b|in\s+line\b|as\s+part\b|in\s+order\b|so\s+that\b|aimed\b"
     r"|across\b|by\b|be\b|is\b|are\b|was\b|were\b|will\b|has\b|have\b|using\b|under\b"
-    r"|following\b|through\b|provides?\b|to\s+(?!\d)\w+|in\s+the\s+region\b"
+    r"|following\b|through\b|provides?\b|funded\b|financed\b|paid\s+for\b"
+    r"|to\s+(?!\d)\w+|in\s+the\s+region\b"
     r"|in\s+(?:\d{4}|the\s+(?:financial\s+)?year)|for\s+(?:the\s+)?financial\s+year)|[;:.!?\n]\s|\n(?=[A-Z])",
     re.I,
 )
@@ -192,11 +198,18 @@ def _modifiers(text: str, start: int, term_start: int) -> int:
     return begin
 
 
+# The rest of a Title Case name that ends in "Act" (legislation, not a service).
+IN_ACT = re.compile(r"(?:,?\s+(?:[A-Z][\w'’\-]*|and|of|against|for|the|\(\w+\)))*\s+Act\b")
+
+
 def term_services(text: str, start: int, end: int) -> Iterator[ServiceMention]:
     """Known service terms with their modifiers and a head noun after; not inside the name of
-    a fund ("Family Support Innovation Funding")."""
+    a fund ("Family Support Innovation Funding") or of an Act ("the Domestic Abuse Act 2021",
+    "the Violence against Women, Domestic Abuse and Sexual Violence Act 2015")."""
     for m in TERMS.finditer(text, start, end):
         if re.match(r"\s+(?:fund|funding|grant)\b", text[m.end() : end], re.I):
+            continue
+        if m.group()[0].isupper() and IN_ACT.match(text, m.end(), end):
             continue
         s = _modifiers(text, start, m.start())
         tail = re.match(rf"(?:[\s\-]+(?:{HEADS}|[a-z]+ing)\b)*", text[m.end() : end])

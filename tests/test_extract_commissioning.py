@@ -141,3 +141,72 @@ def test_mechanisms_and_durations_of_a_sentence():
         "1 April 2024 to 31 March 2026",
         "2 years (pilot)",
     ]
+
+
+def test_a_budget_breakdown_stays_out_of_the_record():
+    text = (
+        "Bolton Council awarded the contract for the family support service to Bright Steps Ltd "
+        "at £400,000.\n"
+        "Income of £1.2m included reserves £300,000, government grants £500,000 and Better Care "
+        "Fund contributions of £400,000.\n"
+    )
+    result = extract_document(text)
+    (record,) = result.records
+    assert [a.text for a in record.amounts] == ["£400,000"]
+    assert record.funding_streams == ()
+    # the figures are still reported as facts, with their evidence
+    assert len([f for f in result.facts if f.kind == "amount"]) == 5
+
+
+def test_a_sum_tied_to_nothing_is_background():
+    text = (
+        "The Corporate Plan commits £3m each year to prevention across the borough.\n"
+        "The Council agreed to award a contract for the health visiting service to Oakfield "
+        "Health NHS Trust worth £2m.\n"
+    )
+    record = only_record(text, "Wigan Council")
+    assert [a.text for a in record.amounts] == ["£2m"]
+
+
+def test_a_sentence_stating_no_funding_gives_the_record_no_money():
+    text = (
+        "The contract for the school nursing service was awarded to Oakfield Health NHS Trust.\n"
+        "No funding has been identified for the £50,000 expansion.\n"
+    )
+    record = only_record(text, "Wigan Council")
+    assert record.provider == "Oakfield Health NHS Trust"
+    assert record.amounts == () and record.funding_streams == ()
+
+
+def test_a_rate_per_child_yields_to_a_total():
+    rate = "Flying Start childcare is paid for from a Welsh Government grant of £2,200 per child.\n"
+    total = "The contract for the Flying Start childcare service is worth £1.1m.\n"
+    record = only_record(rate + total, "Conwy County Borough Council")
+    assert [a.text for a in record.amounts] == ["£1.1m"]
+    alone = only_record(rate, "Conwy County Borough Council")
+    assert [(a.text, a.attrs["period"]) for a in alone.amounts] == [("£2,200", "per child")]
+
+
+def test_allocations_of_a_fund_passed_on_by_a_unit():
+    text = (
+        "The Violence Reduction Unit is allocating Mayoral approved funding to three "
+        "programmes.\n\n"
+        "Allocate £400,000 to the Youth Mentoring programme for 2024-25.\n\n"
+        "Allocate £250,000 to the Parent Champions programme for 2024-25.\n\n"
+        "Decisions on awards are delegated to the Director of the VRU.\n"
+    )
+    records = extract_document(text, "Mayor's Office for Policing and Crime").records
+    assert [(r.service, r.funding_streams, [a.text for a in r.amounts]) for r in records] == [
+        ("Youth Mentoring programme", ("mayoral",), ["£400,000"]),
+        ("Parent Champions programme", ("mayoral",), ["£250,000"]),
+    ]
+
+
+def test_inviting_applications_names_the_service():
+    text = (
+        "Rutland County Council is inviting applications for community befriending schemes "
+        "for new parents, funded by the Public Health Grant."
+    )
+    record = only_record(text)
+    assert record.service == "community befriending schemes for new parents"
+    assert record.funding_streams == ("public_health_grant",)

@@ -86,3 +86,63 @@ def test_classify_free_text_descriptions():
     assert classify_funding_text("Family Hubs grant (Department for Education)") == ["family_hubs"]
     assert classify_funding_text("Wigan Council") == ["council_core"]
     assert classify_funding_text("Coastal Towns Fund") == ["other:Coastal Towns Fund"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("The Greater London Authority has committed £40,000.", ["mayoral"]),
+        ("The Council bid to the Mayor's budget for youth work and received £20,000.", ["mayoral"]),
+        ("The project is match funded by NHS England.", ["nhs_commissioning"]),
+        ("Costs are met from a Scottish Government grant.", ["scottish_government"]),
+        ("The Welsh Government has increased its allocation to the Council.", ["welsh_government"]),
+        # the body passes on a fund named right after it: that fund is the stream
+        (
+            "The Violence Reduction Unit is allocating Mayoral approved funding to youth work.",
+            ["mayoral"],
+        ),
+        # recipient or actor, not source
+        (
+            "Funding for the pilot has been secured by the Office of the Police and Crime "
+            "Commissioner for Exshire.",
+            [],
+        ),
+        ("Final decisions on awards are delegated to the Director of the VRU.", []),
+        ("The plan was sent to the Welsh Government, which will confirm the funding.", []),
+    ],
+)
+def test_bodies_are_streams_only_where_they_pay(sentence: str, expected: list[str]):
+    assert streams(sentence) == expected
+
+
+def test_gold_style_labels_naming_a_body_still_classify():
+    assert classify_funding_text("Police & Crime Commissioner") == ["police_crime_commissioner"]
+    assert classify_funding_text("Mayoral approved funding") == ["mayoral"]
+
+
+def test_amount_referring_back_to_an_allocation_takes_its_stream():
+    text = (
+        "The Welsh Government has increased its allocation to the Council to £90,000.\n\n"
+        "A delivery plan was agreed by members.\n\n"
+        "The proposal is to raise the allocation to the advocacy service to £60,000.\n\n"
+        "A separate line of £5,000 covers room hire.\n"
+    )
+    sentences = sentence_spans(text)
+    amounts = find_amounts(text)
+    attached = attach_amounts(
+        text, amounts, find_funding(text, sentences), SentenceIndex(sentences)
+    )
+    assert [attached[a.start].stream if a.start in attached else None for a in amounts] == [
+        "welsh_government",
+        "welsh_government",
+        None,
+    ]
+
+
+def test_a_fund_named_after_its_owner_is_the_fund():
+    sentence = "The Scottish Government's Whole Family Wellbeing Fund will pay for the posts."
+    (mention,) = match_streams(sentence)
+    assert (mention.stream, mention.other) == ("other", "Whole Family Wellbeing Fund")
+    assert streams("It is 100% funded by a Welsh Government Specific Grant.") == [
+        "welsh_government"
+    ]

@@ -71,3 +71,12 @@ def test_no_amount_in_table_header_or_plain_numbers():
 def test_to_pence_handles_odd_spacing_and_units():
     assert to_pence("1, 002,318", None, None) == 100_231_800
     assert to_pence("3", "5", "k") == 350_000
+
+
+def test_comparison_figures_are_previous():
+    now, then = find_amounts("The grant is £60,000, up from £45,000.")
+    assert not now.previous and then.previous
+    (last,) = find_amounts("This compares with last year's £45,000.")
+    assert last.previous
+    (was,) = find_amounts("The contract was previously £30k a year.")
+    assert was.previous
