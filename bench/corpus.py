@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -85,10 +86,12 @@ class GeneratedFacts:
     year: int
 
 
-def document(rng: random.Random, number: int, paragraphs: int = 6) -> tuple[str, GeneratedFacts]:
+def document(
+    rng: random.Random, number: int, paragraphs: int = 6, councils: Sequence[str] = COUNCILS
+) -> tuple[str, GeneratedFacts]:
     facts = GeneratedFacts(
         file=f"decision-{number:06d}.txt",
-        council=rng.choice(COUNCILS),
+        council=rng.choice(councils),
         service=rng.choice(SERVICES),
         provider=rng.choice(PROVIDERS),
         funding=rng.choice(FUNDING),
@@ -110,7 +113,11 @@ def document(rng: random.Random, number: int, paragraphs: int = 6) -> tuple[str,
 
 
 def write_corpus(
-    folder: Path, count: int, seed: int = 7, paragraphs: int = 6
+    folder: Path,
+    count: int,
+    seed: int = 7,
+    paragraphs: int = 6,
+    councils: Sequence[str] = COUNCILS,
 ) -> list[GeneratedFacts]:
     """Write ``count`` documents and a manifest.jsonl into ``folder``; return their facts."""
     rng = random.Random(seed)
@@ -118,7 +125,7 @@ def write_corpus(
     all_facts = []
     with (folder / "manifest.jsonl").open("w") as manifest:
         for number in range(count):
-            text, facts = document(rng, number, paragraphs)
+            text, facts = document(rng, number, paragraphs, councils)
             (folder / facts.file).write_text(text)
             manifest.write(
                 json.dumps(

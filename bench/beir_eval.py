@@ -1,0 +1,91 @@
+"""Retrieval quality on a BEIR collection: Precedent's modes beside reference retrievers.
+
+    python bench/beir_eval.py [BEIR_DIR] [--split test] [--json] [--workdir DIR] [--no-peers]
+
+BEIR_DIR defaults to ../shared/benchmarks/scifact. The collection is indexed through the real
+indexer into WORKDIR/index (default: a folder under the system temp dir named after the
+collection); later runs re-use it and embed nothing. Prints nDCG@10, Recall@100, MRR@10,
+total and median per-query time for bm25, dense and hybrid, then for the peers in
+``bench/peers.py`` measured on the same data in the same run. ``--json`` prints the result
+object of ``search.evaluate.evaluate_beir`` instead of the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # run as a script: make ``bench`` and the packages importable
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+DEFAULT_DIR = REPO.parent / "shared" / "benchmarks" / "scifact"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("beir_dir", nargs="?", type=Path, default=DEFAULT_DIR)
+    parser.add_argument("--split", default="test", help="qrels/SPLIT.tsv to score (test)")
+    parser.add_argument("--json", action="store_true", help="print the result object as JSON")
+    parser.add_argument("--workdir", type=Path, help="where documents and index are kept")
+    parser.add_argument("--no-peers", action="store_true", help="only Precedent's own modes")
+    return parser.parse_args(argv)
+
+
+def table(result: dict) -> Table:
+    title = (
+        f"{result['collection']} ({result['split']}): {result['queries']} queries, "
+        f"{result['documents']} documents"
+    )
+    out = Table(title=title)
+    for name in ("system", "nDCG@10", "Recall@100", "MRR@10", "seconds", "median ms/query"):
+        out.add_column(name, justify="left" if name == "system" else "right")
+    for row in result["results"]:
+        name = row["mode"] if row["kind"] == "precedent" else f"peer: {row['mode']}"
+        out.add_row(
+            name,
+            f"{row['ndcg@10']:.4f}",
+            f"{row['recall@100']:.4f}",
+            f"{row['mrr@10']:.4f}",
+            f"{row['seconds']:.1f}",
+            f"{row['median_ms']:.1f}",
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    console = Console(stderr=args.json)
+    beir_dir = args.beir_dir.resolve()
+    if not (beir_dir / "corpus.jsonl").is_file():
+        console.print(
+            f"[yellow]no BEIR collection at {beir_dir} (corpus.jsonl is missing):"
+            " nothing to evaluate[/yellow]"
+        )
+        return 0
+    from indexer.embed import load_embedder
+    from search.evaluate import BeirError, evaluate_beir
+
+    workdir = args.workdir or Path(tempfile.gettempdir()) / f"precedent-beir-{beir_dir.name}"
+    console.print(f"indexing {beir_dir} into {workdir} (re-used when already there)")
+    try:
+        result = evaluate_beir(
+            beir_dir, args.split, load_embedder(), workdir, peers=not args.no_peers
+        )
+    except BeirError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        console.print(table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,277 @@
+"""Indexing throughput: ``index_paths`` end to end against the model's raw encoding.
+
+On a generated corpus (bench/corpus.py ``write_corpus``; quick 200 documents, full 1,000),
+each repeat indexes into a FRESH index directory (so the embedding cache starts empty) and
+encodes the same chunk texts with ``embedder.encode`` directly; the order of the two
+alternates between repeats so drift in background load hits both alike. Reported:
+
+* chunks/s of the pipeline and of raw encoding, and their ratio (target: the pipeline adds
+  at most 10% over raw encoding), with the pipeline's time split by stage;
+* peak memory: ``resource.getrusage`` ru_maxrss of this process (which holds the model),
+  after loading the model and after the first index run;
+* index size on disk (database, vectors, embedding cache);
+* re-indexing the unchanged corpus (target: nothing embedded, under 5 s), and re-indexing
+  after one file changed.
+
+    python bench/indexing.py [--quick] [--json] [--repeats N] [--docs N]
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import harness  # noqa: E402
+from bench.corpus import write_corpus  # noqa: E402
+from indexer.embed import Embedder, load_embedder  # noqa: E402
+from indexer.pipeline import index_paths  # noqa: E402
+from indexer.store import current_generation  # noqa: E402
+
+FULL_DOCS = 1000
+QUICK_DOCS = 200
+OVERHEAD_TARGET = 1.10
+REINDEX_TARGET_S = 5.0
+
+
+class StageTimer:
+    """A pipeline Reporter that records how long each stage took."""
+
+    def __init__(self) -> None:
+        self.stages: dict[str, float] = {}
+        self._current: str | None = None
+        self._since = time.perf_counter()
+
+    def stage(self, name: str, total: int | None = None) -> None:
+        self._close()
+        self._current, self._since = name, time.perf_counter()
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def finish(self) -> dict[str, float]:
+        self._close()
+        return self.stages
+
+    def _close(self) -> None:
+        if self._current is not None:
+            elapsed = time.perf_counter() - self._since
+            self.stages[self._current] = self.stages.get(self._current, 0.0) + elapsed
+            self._current = None
+
+
+def chunk_texts(root: Path) -> tuple[int, list[str]]:
+    """(chunks stored, distinct chunk texts in the order the pipeline embeds them)."""
+    import sqlite3
+
+    conn = sqlite3.connect(current_generation(root) / "index.sqlite")
+    try:
+        rows = conn.execute("SELECT text_hash, text FROM chunks ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    return len(rows), list(dict(rows).values())  # dict keeps each hash's first text, in order
+
+
+def index_once(corpus: Path, root: Path, embedder: Embedder) -> dict:
+    timer = StageTimer()
+    start = time.perf_counter()
+    report = index_paths(root, [corpus], embedder, reporter=timer)
+    seconds = time.perf_counter() - start
+    if report.failed:
+        raise RuntimeError(f"indexing failed: {report.failed[:3]}")
+    return {"seconds": seconds, "embedded": report.chunks_embedded, "stages": timer.finish()}
+
+
+def encode_once(texts: list[str], embedder: Embedder) -> float:
+    seconds, _ = harness.timed(lambda: embedder.encode(texts))
+    return seconds
+
+
+def sizes_on_disk(root: Path) -> dict[str, int]:
+    gen = current_generation(root)
+    return {
+        "database": (gen / "index.sqlite").stat().st_size,
+        "vectors": (gen / "vectors.faiss").stat().st_size,
+        "embedding_cache": sum(p.stat().st_size for p in root.glob("embeddings.sqlite*")),
+    }
+
+
+def reindex(corpus: Path, root: Path, embedder: Embedder, change: Path | None) -> dict:
+    if change is not None:
+        with change.open("a") as fh:
+            fh.write("\nAddendum\nThe decision was amended to extend the review period.\n")
+    start = time.perf_counter()
+    report = index_paths(root, [corpus], embedder)
+    return {
+        "seconds": time.perf_counter() - start,
+        "embedded": report.chunks_embedded,
+        "generation_written": report.generation is not None,
+    }
+
+
+def run(docs: int, repeats: int, embedder: Embedder, workdir: Path, paragraphs: int = 6) -> dict:
+    corpus = workdir / "corpus"
+    write_corpus(corpus, docs, seed=7, paragraphs=paragraphs)
+    embedder.encode(["warm up the model"])
+    memory = {
+        "rss_model_loaded": harness.rss_bytes(),
+        "peak_model_loaded": harness.peak_rss_bytes(),
+    }
+    pipeline, raw, texts, chunks, first_root = [], [], None, 0, None
+    for rep in range(repeats):
+        root = workdir / f"index-{rep}"
+        order = ("pipeline", "raw") if rep % 2 == 0 or texts is None else ("raw", "pipeline")
+        for step in order:
+            if step == "pipeline":
+                pipeline.append(index_once(corpus, root, embedder))
+                if texts is None:
+                    chunks, texts = chunk_texts(root)
+                    first_root = root
+                    memory["peak_after_first_index"] = harness.peak_rss_bytes()
+            else:
+                raw.append(encode_once(texts, embedder))
+        if root != first_root:
+            shutil.rmtree(root)
+    memory["peak_end"] = harness.peak_rss_bytes()
+    disk = sizes_on_disk(first_root)
+    unchanged = [reindex(corpus, first_root, embedder, None) for _ in range(repeats)]
+    changed = reindex(corpus, first_root, embedder, sorted(corpus.glob("*.txt"))[0])
+    pipe_s = statistics.median(p["seconds"] for p in pipeline)
+    raw_s = statistics.median(raw)
+    stages = {
+        name: statistics.median(p["stages"].get(name, 0.0) for p in pipeline)
+        for name in pipeline[0]["stages"]
+    }
+    return {
+        "documents": docs,
+        "chunks": chunks,
+        "texts_embedded": pipeline[0]["embedded"],
+        "repeats": repeats,
+        "pipeline_s": [p["seconds"] for p in pipeline],
+        "raw_encode_s": raw,
+        "pipeline_median_s": pipe_s,
+        "raw_median_s": raw_s,
+        "ratio": pipe_s / raw_s,
+        "ratio_per_repeat_median": statistics.median(
+            p["seconds"] / r for p, r in zip(pipeline, raw, strict=True)
+        ),
+        "stages_median_s": stages,
+        "memory": memory,
+        "disk": disk,
+        "reindex_unchanged": unchanged,
+        "reindex_unchanged_median_s": statistics.median(u["seconds"] for u in unchanged),
+        "reindex_one_changed": changed,
+    }
+
+
+def report(r: dict) -> None:
+    embedded = r["texts_embedded"]
+    harness.table(
+        f"Indexing {r['documents']:,} generated documents: pipeline vs raw encoding "
+        f"(median of {r['repeats']}, fresh index each time)",
+        [
+            "chunks stored",
+            "texts embedded",
+            "pipeline s",
+            "raw encode s",
+            "pipeline chunks/s",
+            "raw texts/s",
+            "pipeline / raw",
+            f"<= {OVERHEAD_TARGET:.2f}",
+        ],
+        [
+            (
+                r["chunks"],
+                embedded,
+                r["pipeline_median_s"],
+                r["raw_median_s"],
+                r["chunks"] / r["pipeline_median_s"],
+                embedded / r["raw_median_s"],
+                r["ratio"],
+                r["ratio"] <= OVERHEAD_TARGET,
+            )
+        ],
+        caption=(
+            f"Raw encoding embeds the same {embedded:,} distinct chunk texts with "
+            "embedder.encode; pipeline time is index_paths end to end (model already loaded). "
+            f"Per-repeat ratios: median {r['ratio_per_repeat_median']:.3f}."
+        ),
+    )
+    total = r["pipeline_median_s"]
+    harness.table(
+        "Pipeline time by stage (median s)",
+        ["stage", "seconds", "share"],
+        [(name, s, s / total) for name, s in r["stages_median_s"].items()],
+    )
+    mem, disk = r["memory"], r["disk"]
+    harness.table(
+        "Memory (ru_maxrss of this process, which holds the model) and size on disk, MiB",
+        [
+            "RSS model loaded",
+            "peak model loaded",
+            "peak after first index",
+            "peak at end",
+            "database",
+            "vectors",
+            "embedding cache",
+        ],
+        [
+            (
+                harness.mib(mem["rss_model_loaded"]),
+                harness.mib(mem["peak_model_loaded"]),
+                harness.mib(mem["peak_after_first_index"]),
+                harness.mib(mem["peak_end"]),
+                harness.mib(disk["database"]),
+                harness.mib(disk["vectors"]),
+                harness.mib(disk["embedding_cache"]),
+            )
+        ],
+    )
+    changed = r["reindex_one_changed"]
+    harness.table(
+        "Re-indexing",
+        ["case", "seconds", "texts embedded", "generation written", "target"],
+        [
+            (
+                f"unchanged corpus (median of {len(r['reindex_unchanged'])})",
+                r["reindex_unchanged_median_s"],
+                max(u["embedded"] for u in r["reindex_unchanged"]),
+                any(u["generation_written"] for u in r["reindex_unchanged"]),
+                f"0 embedded, < {REINDEX_TARGET_S:.0f} s: "
+                + harness.fmt(
+                    r["reindex_unchanged_median_s"] < REINDEX_TARGET_S
+                    and all(u["embedded"] == 0 for u in r["reindex_unchanged"])
+                ),
+            ),
+            (
+                "one file changed",
+                changed["seconds"],
+                changed["embedded"],
+                changed["generation_written"],
+                "-",
+            ),
+        ],
+    )
+
+
+def main() -> None:
+    args = harness.arguments(
+        __doc__.splitlines()[0], lambda p: p.add_argument("--docs", type=int, help="corpus size")
+    )
+    docs = args.docs or (QUICK_DOCS if args.quick else FULL_DOCS)
+    embedder = load_embedder()
+    with tempfile.TemporaryDirectory(prefix="precedent-bench-") as tmp:
+        result = run(docs, args.repeats, embedder, Path(tmp))
+    report(result)
+    if args.json:
+        harness.write_json("indexing", result, args.quick)
+
+
+if __name__ == "__main__":
+    main()

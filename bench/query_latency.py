@@ -1,0 +1,469 @@
+"""Query latency in-process: bm25, dense and hybrid through ``search.engine.search``.
+
+Indexes of 10k, 100k and 1M chunks (quick: 10k) are built by bench/bigindex.py: real
+documents, chunks and FTS5 tables from bench/corpus.py text, SYNTHETIC vectors in the vector
+leg (bench/synthetic.py), so dense figures time the vector search, not relevance. Each index
+is measured in a fresh child process (``--probe``) so that its memory is the serving memory:
+
+* p50 / p95 per mode over the queries, median of ``--repeats`` passes, modes interleaved;
+  dense and hybrid EXCLUDE the query embedding (the query vector is looked up, not computed);
+* the query embedding on its own (the real model) and hybrid including it;
+* a breakdown of hybrid into its steps, alternative BM25 statements for comparison, and a
+  cProfile of hybrid at the largest size;
+* recall@10 of the approximate vector index against exact search (when it is HNSW);
+* resident memory: index open, after the queries, and with the model loaded.
+
+    python bench/query_latency.py [--quick] [--json] [--repeats N] [--sizes N,...]
+        [--workdir DIR] [--rebuild]
+
+Indexes are cached under ``--workdir`` (default /tmp/precedent-bench) and reused while their
+recipe is unchanged; ``--rebuild`` forces a fresh build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import pstats
+import random
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from bench import harness  # noqa: E402
+from bench.bigindex import BuiltIndex, build_index  # noqa: E402
+from bench.corpus import GeneratedFacts  # noqa: E402
+from bench.synthetic import Mixture  # noqa: E402
+from indexer.store import Snapshot, open_snapshot  # noqa: E402
+from search import engine  # noqa: E402
+from search.filters import allowed_chunk_ids  # noqa: E402
+from search.fusion import rrf  # noqa: E402
+from search.lexical import SECTION_WEIGHT, TEXT_WEIGHT, bm25_search  # noqa: E402
+from search.query import SearchRequest, make_request  # noqa: E402
+from search.results import group_by_document  # noqa: E402
+from search.terms import fts_query, query_terms  # noqa: E402
+
+FULL_SIZES = (10_000, 100_000, 1_000_000)
+QUICK_SIZES = (10_000,)
+QUERIES = 200
+K = 10
+WORKDIR = Path("/tmp/precedent-bench")
+HYBRID_P95_TARGET_MS = 50.0
+RECALL_TARGET = 0.95
+MEMORY_TARGET = 2 * 2**30
+MODES = ("bm25", "dense", "hybrid", "hybrid_filtered")
+WHAT_IF_QUERIES = 50
+
+TEMPLATES = (
+    "{service} {council}",
+    "which councils commissioned {service} from {provider}",
+    "{provider} contract funded by {funding}",
+    "£{amount:,} {service}",
+    "{council} {year} decision on {service}",
+)
+
+
+@dataclass(frozen=True)
+class BenchQuery:
+    text: str
+    organisation: str  # for the filtered run: the council's distinctive word
+
+
+@dataclass
+class SyntheticQueryEmbedder:
+    """Stands in for the model in the dense leg: returns a query's precomputed synthetic vector,
+    so the timings exclude the query embedding (measured on its own with the real model)."""
+
+    name: str
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def encode(self, texts, batch_size: int = 64, on_batch=None) -> np.ndarray:
+        return np.stack([self.vectors[t] for t in texts])
+
+
+def make_queries(facts: list[GeneratedFacts], count: int, seed: int = 3) -> list[BenchQuery]:
+    """Queries about documents in the index, written from their known facts."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        f = rng.choice(facts)
+        text = TEMPLATES[i % len(TEMPLATES)].format(**f.__dict__)
+        org = f.council.replace(" Borough", "").replace(" County", "").replace(" City", "")
+        out.append(BenchQuery(text, org.replace(" Council", "")))
+    return out
+
+
+def requests(queries: list[BenchQuery]) -> dict[str, list[SearchRequest]]:
+    return {
+        "bm25": [make_request(q.text, "bm25", K) for q in queries],
+        "dense": [make_request(q.text, "dense", K) for q in queries],
+        "hybrid": [make_request(q.text, "hybrid", K) for q in queries],
+        "hybrid_filtered": [
+            make_request(q.text, "hybrid", K, organisation=q.organisation) for q in queries
+        ],
+    }
+
+
+def measure_latency(
+    snapshot: Snapshot, queries: list[BenchQuery], query_vectors: np.ndarray, repeats: int
+) -> dict[str, dict[str, float]]:
+    """Per mode, p50/p95/max in ms, median of ``repeats`` interleaved passes."""
+    fake = SyntheticQueryEmbedder(snapshot.model)
+    fake.vectors = {q.text: v for q, v in zip(queries, query_vectors, strict=True)}
+    reqs = requests(queries)
+    for mode in MODES:  # warm-up: first touches of the database and the index pages
+        for req in reqs[mode][:10]:
+            engine.search(snapshot, req, fake)
+    passes: dict[str, list[dict]] = {mode: [] for mode in MODES}
+    for _ in range(repeats):
+        for mode in MODES:
+            samples = harness.time_calls(lambda r: engine.search(snapshot, r, fake), reqs[mode])
+            passes[mode].append(harness.latency_ms(samples))
+    return {mode: harness.median_stats(p) for mode, p in passes.items()}
+
+
+def hybrid_breakdown(
+    snapshot: Snapshot, queries: list[BenchQuery], query_vectors: np.ndarray
+) -> dict[str, dict[str, float]]:
+    """The steps of ``engine.search`` in hybrid mode, timed one by one (ms per query)."""
+    fake = SyntheticQueryEmbedder(snapshot.model)
+    fake.vectors = {q.text: v for q, v in zip(queries, query_vectors, strict=True)}
+    steps: dict[str, list[float]] = {
+        k: [] for k in ("bm25", "dense", "fusion", "grouping", "filters (allowed ids)")
+    }
+    for q in queries:
+        req = make_request(q.text, "hybrid", K)
+        terms = query_terms(req.query)
+        depth = max(engine.MIN_CANDIDATES, req.k * engine.CANDIDATES_PER_RESULT)
+        t0 = time.perf_counter()
+        lexical = bm25_search(snapshot.conn, terms, req.filters, depth)
+        t1 = time.perf_counter()
+        dense = engine.dense_search(snapshot, req, fake, depth)
+        t2 = time.perf_counter()
+        ranked = rrf([[c for c, _ in lexical], [c for c, _ in dense]])
+        t3 = time.perf_counter()
+        group_by_document(snapshot.conn, ranked, terms, req.k, req.passages)
+        t4 = time.perf_counter()
+        filtered = make_request(q.text, "hybrid", K, organisation=q.organisation)
+        allowed_chunk_ids(snapshot.conn, filtered.filters)
+        t5 = time.perf_counter()
+        for name, seconds in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
+            steps[name].append(seconds)
+    return {name: harness.latency_ms(s) for name, s in steps.items()}
+
+
+def bm25_what_ifs(snapshot: Snapshot, queries: list[BenchQuery]) -> dict:
+    """The engine's BM25 statement against alternatives on the same index (unfiltered)."""
+    conn = snapshot.conn
+    depth = max(engine.MIN_CANDIDATES, K * engine.CANDIDATES_PER_RESULT)
+    fts_only = (
+        f"SELECT rowid, bm25(chunks_fts, {TEXT_WEIGHT}, {SECTION_WEIGHT}) AS rank"
+        " FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?"
+    )
+    samples: dict[str, list[float]] = {
+        "engine (OR, joins)": [],
+        "FTS only (OR, no joins)": [],
+        "FTS only (AND of terms)": [],
+    }
+    matches, terms_per_query = [], []
+    for q in queries[:WHAT_IF_QUERIES]:
+        terms = query_terms(q.text)
+        terms_per_query.append(len(terms))
+        or_expr, and_expr = fts_query(terms), " ".join(f'"{t}"' for t in terms)
+        runs = (
+            (bm25_search, (conn, terms, make_request(q.text).filters, depth)),
+            (_fetch_all, (conn, fts_only, or_expr, depth)),
+            (_fetch_all, (conn, fts_only, and_expr, depth)),
+        )
+        for name, (run, params) in zip(samples, runs, strict=True):
+            start = time.perf_counter()
+            run(*params)
+            samples[name].append(time.perf_counter() - start)
+        sql = "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?"
+        matches.append(conn.execute(sql, (or_expr,)).fetchone()[0])
+    chunks = snapshot.manifest["chunks"]
+    return {
+        "latency": {name: harness.latency_ms(s) for name, s in samples.items()},
+        "or_matches_median": statistics.median(matches),
+        "or_matches_fraction_median": statistics.median(matches) / chunks,
+        "terms_median": statistics.median(terms_per_query),
+    }
+
+
+def _fetch_all(conn, sql: str, *params) -> list:
+    return conn.execute(sql, params).fetchall()
+
+
+def profile_hybrid(snapshot: Snapshot, queries: list[BenchQuery], query_vectors: np.ndarray):
+    fake = SyntheticQueryEmbedder(snapshot.model)
+    fake.vectors = {q.text: v for q, v in zip(queries, query_vectors, strict=True)}
+    reqs = requests(queries)["hybrid"]
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for req in reqs:
+        engine.search(snapshot, req, fake)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    rows = []
+    for (file, line, func), (_, calls, tottime, cumtime, _) in stats.stats.items():
+        rows.append(
+            {
+                "function": f"{Path(file).name}:{line}({func})",
+                "calls": calls,
+                "tottime_ms_per_query": tottime * 1000 / len(reqs),
+                "cumtime_ms_per_query": cumtime * 1000 / len(reqs),
+            }
+        )
+    rows.sort(key=lambda r: -r["tottime_ms_per_query"])
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(15)
+    return {"top_tottime": rows[:12], "text": text.getvalue()}
+
+
+def embedding_latency(queries: list[BenchQuery], repeats: int, embedder=None) -> dict:
+    """The real model embedding one query at a time (what the dense leg adds)."""
+    if embedder is None:
+        from indexer.embed import load_embedder
+
+        embedder = load_embedder()
+    embedder.encode(["warm up"])
+    passes = []
+    for _ in range(repeats):
+        passes.append(
+            harness.latency_ms(harness.time_calls(lambda q: embedder.encode([q.text]), queries))
+        )
+    return {"latency": harness.median_stats(passes), "embedder": embedder}
+
+
+def probe(root: Path, chunks: int, repeats: int, profile: bool) -> dict:
+    """Everything measured against one index, in this (fresh) process."""
+    mixture = Mixture()
+    query_vectors = mixture.queries(QUERIES)
+    built = build_index(root, chunks, mixture=mixture, queries=query_vectors)
+    assert built.reused, "the parent builds the index; the probe only opens it"
+    queries = make_queries(built.facts, QUERIES)
+    memory = {"rss_start": harness.rss_bytes()}
+    snapshot = open_snapshot(root)
+    memory["rss_open"] = harness.rss_bytes()
+    latency = measure_latency(snapshot, queries, query_vectors, repeats)
+    memory["rss_after_queries"] = harness.rss_bytes()
+    memory["peak_after_queries"] = harness.peak_rss_bytes()
+    breakdown = hybrid_breakdown(snapshot, queries, query_vectors)
+    what_ifs = bm25_what_ifs(snapshot, queries)
+    profiled = profile_hybrid(snapshot, queries, query_vectors) if profile else None
+    embedded = embedding_latency(queries, repeats)
+    embedder = embedded.pop("embedder")
+    memory["rss_with_model"] = harness.rss_bytes()
+    passes = []
+    for _ in range(repeats):
+        reqs = requests(queries)["hybrid"]
+        samples = harness.time_calls(lambda r: engine.search(snapshot, r, embedder), reqs)
+        passes.append(harness.latency_ms(samples))
+    memory["rss_serving"] = harness.rss_bytes()
+    memory["peak"] = harness.peak_rss_bytes()
+    snapshot.close()
+    return {
+        "chunks": built.chunks,
+        "documents": built.documents,
+        "vector_index": built.vector_index,
+        "recall10": built.recall10,
+        "latency": latency,
+        "embedding": embedded["latency"],
+        "hybrid_with_embedding": harness.median_stats(passes),
+        "breakdown": breakdown,
+        "bm25_what_ifs": what_ifs,
+        "profile": profiled,
+        "memory": memory,
+    }
+
+
+def run_probe(root: Path, chunks: int, repeats: int, profile: bool) -> dict:
+    command = [sys.executable, __file__, "--probe", str(root), "--chunks", str(chunks)]
+    command += ["--repeats", str(repeats)] + (["--profile"] if profile else [])
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"probe failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def build(root: Path, chunks: int, rebuild: bool) -> BuiltIndex:
+    mixture = Mixture()
+    return build_index(
+        root, chunks, mixture=mixture, queries=mixture.queries(QUERIES), reuse=not rebuild
+    )
+
+
+def main() -> None:
+    def options(parser) -> None:
+        parser.add_argument("--sizes", help="comma-separated chunk counts instead of the defaults")
+        parser.add_argument("--workdir", type=Path, default=WORKDIR)
+        parser.add_argument("--rebuild", action="store_true")
+        parser.add_argument("--probe", type=Path, help=argparse.SUPPRESS)
+        parser.add_argument("--chunks", type=int, help=argparse.SUPPRESS)
+        parser.add_argument("--profile", action="store_true", help=argparse.SUPPRESS)
+
+    args = harness.arguments(__doc__.splitlines()[0], options)
+    if args.probe:
+        print(json.dumps(probe(args.probe, args.chunks, args.repeats, args.profile)))
+        return
+    sizes = QUICK_SIZES if args.quick else FULL_SIZES
+    if args.sizes:
+        sizes = tuple(int(s) for s in args.sizes.split(","))
+    results = []
+    for chunks in sizes:
+        root = args.workdir / f"chunks-{chunks}"
+        built = build(root, chunks, args.rebuild)
+        harness.console.print(
+            f"  {chunks:,} chunks: index {'reused' if built.reused else 'built'} at {root} "
+            f"({built.documents:,} documents, {built.vector_index} vectors"
+            f"{'' if built.reused else f', {built.build_s:.0f} s'}); measuring..."
+        )
+        result = run_probe(root, chunks, args.repeats, profile=chunks == max(sizes))
+        result["index_bytes"] = harness.dir_bytes(root / "generations")
+        result["build_s"] = built.build_s
+        results.append(result)
+    report(results)
+    if args.json:
+        payload = {
+            "vectors": "synthetic (bench/synthetic.py Mixture defaults)",
+            "queries": QUERIES,
+            "k": K,
+            "repeats": args.repeats,
+            "targets": {
+                "hybrid_p95_ms": HYBRID_P95_TARGET_MS,
+                "recall10": RECALL_TARGET,
+                "serving_memory_bytes": MEMORY_TARGET,
+            },
+            "sizes": results,
+        }
+        harness.write_json("query_latency", payload, args.quick)
+
+
+def report(results: list[dict]) -> None:
+    harness.table(
+        f"Query latency in-process, ms (p50 / p95 over {QUERIES} queries, median of passes; "
+        "SYNTHETIC VECTORS in the dense leg; dense and hybrid exclude the query embedding)",
+        [
+            "chunks",
+            "vectors",
+            "bm25 p50",
+            "bm25 p95",
+            "dense p50",
+            "dense p95",
+            "hybrid p50",
+            "hybrid p95",
+            "hybrid+org filter p95",
+            "embed p50",
+            "embed p95",
+            "hybrid incl. embed p95",
+        ],
+        [
+            (
+                r["chunks"],
+                r["vector_index"],
+                r["latency"]["bm25"]["p50"],
+                r["latency"]["bm25"]["p95"],
+                r["latency"]["dense"]["p50"],
+                r["latency"]["dense"]["p95"],
+                r["latency"]["hybrid"]["p50"],
+                r["latency"]["hybrid"]["p95"],
+                r["latency"]["hybrid_filtered"]["p95"],
+                r["embedding"]["p50"],
+                r["embedding"]["p95"],
+                r["hybrid_with_embedding"]["p95"],
+            )
+            for r in results
+        ],
+    )
+    harness.table(
+        "Targets, recall and memory",
+        [
+            "chunks",
+            "documents",
+            f"hybrid p95 <= {HYBRID_P95_TARGET_MS:.0f} ms",
+            "ANN recall@10",
+            "RSS index open MiB",
+            "RSS after queries MiB",
+            "RSS serving (with model) MiB",
+            f"serving <= {harness.mib(MEMORY_TARGET):,.0f} MiB",
+            "index on disk MiB",
+        ],
+        [
+            (
+                r["chunks"],
+                r["documents"],
+                r["latency"]["hybrid"]["p95"] <= HYBRID_P95_TARGET_MS,
+                "exact" if r["recall10"] is None else r["recall10"],
+                harness.mib(r["memory"]["rss_open"]),
+                harness.mib(r["memory"]["rss_after_queries"]),
+                harness.mib(r["memory"]["rss_serving"]),
+                r["memory"]["rss_serving"] <= MEMORY_TARGET,
+                harness.mib(r["index_bytes"]),
+            )
+            for r in results
+        ],
+        caption=f"ANN recall@10 is against exact search at the engine's depth; target >= "
+        f"{RECALL_TARGET}. RSS is VmRSS of the measuring process (/proc/self/statm).",
+    )
+    harness.table(
+        "Where hybrid time goes (ms per query, each step timed alone; filters: allowed-ids "
+        "query for an organisation filter, which hybrid_filtered adds)",
+        ["chunks", *[f"{step} {s}" for step in results[0]["breakdown"] for s in ("p50", "p95")]],
+        [
+            (r["chunks"], *[v[s] for v in r["breakdown"].values() for s in ("p50", "p95")])
+            for r in results
+        ],
+    )
+    harness.table(
+        f"BM25 statement alternatives (unfiltered, first {WHAT_IF_QUERIES} queries, ms)",
+        [
+            "chunks",
+            "terms (median)",
+            "OR matches (median)",
+            "fraction of chunks",
+            *[
+                f"{name} {s}"
+                for name in results[0]["bm25_what_ifs"]["latency"]
+                for s in ("p50", "p95")
+            ],
+        ],
+        [
+            (
+                r["chunks"],
+                r["bm25_what_ifs"]["terms_median"],
+                r["bm25_what_ifs"]["or_matches_median"],
+                r["bm25_what_ifs"]["or_matches_fraction_median"],
+                *[v[s] for v in r["bm25_what_ifs"]["latency"].values() for s in ("p50", "p95")],
+            )
+            for r in results
+        ],
+    )
+    profiled = next((r for r in results if r["profile"]), None)
+    if profiled:
+        harness.table(
+            f"cProfile of hybrid at {profiled['chunks']:,} chunks (top functions by own time)",
+            ["function", "calls", "own ms/query", "cumulative ms/query"],
+            [
+                (
+                    row["function"],
+                    row["calls"],
+                    row["tottime_ms_per_query"],
+                    row["cumtime_ms_per_query"],
+                )
+                for row in profiled["profile"]["top_tottime"]
+            ],
+        )
+
+
+if __name__ == "__main__":
+    main()
