@@ -316,6 +316,38 @@ def stats(index: IndexDir = None, as_json: Json = False) -> None:
         render.print_stats(out, data)
 
 
+@app.command("eval")
+def evaluate(
+    beir_dir: Annotated[
+        Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv.")
+    ],
+    split: Annotated[str, typer.Option(help="Which qrels/SPLIT.tsv to score.")] = "test",
+    workdir: Annotated[
+        Path | None,
+        typer.Option(help="Where documents and index are kept (re-used by later runs)."),
+    ] = None,
+    model: Model = None,
+    peers: Annotated[
+        bool, typer.Option("--peers/--no-peers", help="Also score bm25s, FAISS and their RRF.")
+    ] = True,
+    as_json: Json = False,
+) -> None:
+    """Score bm25, dense and hybrid on a BEIR collection: nDCG@10, Recall@100, MRR@10."""
+    import tempfile
+
+    from indexer.embed import load_embedder
+    from search.evaluate import evaluate_beir
+
+    work = workdir or Path(tempfile.gettempdir()) / f"precedent-beir-{beir_dir.resolve().name}"
+    with user_errors():
+        embedder = load_embedder(model)
+        result = evaluate_beir(beir_dir, split, embedder, work, peers=peers)
+    if as_json:
+        _print_json(result)
+    else:
+        render.print_evaluation(out, result)
+
+
 @app.command()
 def serve(
     index: IndexDir = None,

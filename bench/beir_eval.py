@@ -22,7 +22,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script: make ``bench`` and the packages importable
 
 from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+
+from search.render import print_evaluation  # noqa: E402
 
 DEFAULT_DIR = REPO.parent / "shared" / "benchmarks" / "scifact"
 
@@ -35,27 +36,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workdir", type=Path, help="where documents and index are kept")
     parser.add_argument("--no-peers", action="store_true", help="only Precedent's own modes")
     return parser.parse_args(argv)
-
-
-def table(result: dict) -> Table:
-    title = (
-        f"{result['collection']} ({result['split']}): {result['queries']} queries, "
-        f"{result['documents']} documents"
-    )
-    out = Table(title=title)
-    for name in ("system", "nDCG@10", "Recall@100", "MRR@10", "seconds", "median ms/query"):
-        out.add_column(name, justify="left" if name == "system" else "right")
-    for row in result["results"]:
-        name = row["mode"] if row["kind"] == "precedent" else f"peer: {row['mode']}"
-        out.add_row(
-            name,
-            f"{row['ndcg@10']:.4f}",
-            f"{row['recall@100']:.4f}",
-            f"{row['mrr@10']:.4f}",
-            f"{row['seconds']:.1f}",
-            f"{row['median_ms']:.1f}",
-        )
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        console.print(table(result))
+        print_evaluation(console, result)
     return 0
 
 

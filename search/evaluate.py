@@ -26,7 +26,7 @@ import ir_measures
 from ir_measures import RR, R, nDCG
 
 from indexer.embed import Embedder
-from indexer.errors import InvalidQueryError
+from indexer.errors import InvalidQueryError, PrecedentError
 from indexer.pipeline import IndexReport, index_paths
 from indexer.store import Snapshot, open_snapshot
 from search.engine import search
@@ -42,7 +42,7 @@ Run = dict[str, dict[str, float]]
 Retriever = Callable[[str], dict[str, float]]
 
 
-class BeirError(ValueError):
+class BeirError(PrecedentError, ValueError):
     """The collection is missing or malformed; the message names the file."""
 
 

@@ -302,3 +302,25 @@ def print_precedents(console: Console, found: list) -> None:
         closest = _passage_text(p.passages[0].right) if p.passages else Text("")
         table.add_row(str(rank), doc, why, closest)
     console.print(table)
+
+
+def print_evaluation(console: Console, result: dict) -> None:
+    """A BEIR evaluation (``search.evaluate.evaluate_beir``): one row per mode, then peers."""
+    title = (
+        f"{result['collection']} ({result['split']}): {result['queries']} queries, "
+        f"{result['documents']} documents"
+    )
+    table = Table(title=title)
+    for name in ("system", "nDCG@10", "Recall@100", "MRR@10", "seconds", "median ms/query"):
+        table.add_column(name, justify="left" if name == "system" else "right")
+    for row in result["results"]:
+        name = row["mode"] if row["kind"] == "precedent" else f"peer: {row['mode']}"
+        table.add_row(
+            name,
+            f"{row['ndcg@10']:.4f}",
+            f"{row['recall@100']:.4f}",
+            f"{row['mrr@10']:.4f}",
+            f"{row['seconds']:.1f}",
+            f"{row['median_ms']:.1f}",
+        )
+    console.print(table)

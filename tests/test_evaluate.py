@@ -109,3 +109,28 @@ def test_a_missing_split_names_the_qrels_file(collection, tmp_path, embedder):
 def test_qrels_parse_graded_scores_header_and_crlf(collection):
     qrels = read_qrels(collection / "qrels" / "test.tsv")
     assert qrels["q3"] == {"d13": 2, "d1": 1} and set(qrels) == set(QUERIES)
+
+
+def test_the_eval_command_prints_one_object_per_mode(collection: Path, tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    args = ["eval", str(collection), "--workdir", str(tmp_path), "--no-peers", "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["results"]
+    assert [r["mode"] for r in rows] == list(MODES)
+    assert all(0.0 <= r["ndcg@10"] <= 1.0 for r in rows)
+    # only d3 holds the words of q2, so bm25 ranks it first and scores MRR of 1 on that query
+    assert max(r["mrr@10"] for r in rows) > 0.5
+
+
+def test_the_eval_command_names_a_missing_split(collection: Path, tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    result = CliRunner().invoke(app, ["eval", str(collection), "--split", "dev"])
+    assert result.exit_code == 2
+    assert "dev.tsv" in result.output
