@@ -4,9 +4,11 @@ provider, funding and amounts together.
 A *clause* is one commissioning sentence (it talks about contracts, awards, tenders, pilots,
 grants or funding) with what it names. Records are built from clauses: the first clause that
 names a service opens the main record; a later clause opens its own record only when it names
-a different service *and* its own provider or amount; every other clause adds to the record
-it is about (same service) or to the main record. The commissioner is chosen once for the
-document (``choose_commissioner``) and is None when the document names none.
+a different service *and* its own provider or amount, or when it says another
+commissioner-type body pays for the service it names ("a support service funded by the PCC":
+that body's own record); every other clause adds to the record it is about (same service) or
+to the main record. The commissioner is chosen once for the document (``choose_commissioner``)
+and is None when the document names none.
 
 Records hold the main facts; every figure stays an amount fact. A record takes a sum only when
 its sentence ties it to the commissioned service, a contract or a funding stream
@@ -32,7 +34,7 @@ from extract.funding import (
 from extract.gazetteer import load_gazetteer
 from extract.money import Amount
 from extract.organisations import COMMISSIONER_KINDS, Organisation, resolve_organisation
-from extract.roles import commissioner_strength, is_provider, unlisted_providers
+from extract.roles import commissioner_strength, funds_part, is_provider, unlisted_providers
 from extract.sentences import Sentence
 from extract.services import ServiceMention, best_service, similar
 
@@ -161,6 +163,7 @@ class Clause:
     durations: list[Fact]
     streams: list[FundingMention]
     amounts: list[Amount]
+    funders: list[Organisation] = field(default_factory=list)  # see roles.funds_part
 
 
 def is_commissioning(text: str, sentence: Sentence) -> bool:
@@ -195,6 +198,7 @@ def build_clause(
         if breakdown(text, sentence, amounts)
         else [f for f in streams if s <= f.start < e],
         amounts=record_amounts(text, sentence, amounts, attached or {}, service is not None),
+        funders=[o for o in inside if funds_part(text, s, e, o)],
     )
 
 
@@ -325,13 +329,32 @@ def group_clauses(
     """Clauses into drafts; ``aliases`` expands acronyms ("ABC") so they meet their service."""
     drafts: list[Draft] = []
     for clause in clauses:
-        target = _target(drafts, clause, aliases)
-        if target is None:
+        funder = _part_funder(drafts, clause, commissioner)
+        target = _owned(drafts, funder) if funder else _target(drafts, clause, aliases)
+        if target is None and funder is not None:
+            target = Draft(clause.service, clause.service_strength, funder)
+            drafts.append(target)
+        elif target is None:
             owner = _override(clause, commissioner) or commissioner
             target = Draft(clause.service, clause.service_strength, owner)
             drafts.append(target)
         target.clauses.append(clause)
     return drafts
+
+
+def _part_funder(
+    drafts: list[Draft], clause: Clause, commissioner: Organisation | None
+) -> Organisation | None:
+    """Another commissioner-type body that pays for a service this later clause names ("a
+    support service funded by the PCC" in a council's report): that part is the body's own
+    record, not the main one. The first clause always opens the main record."""
+    if not drafts or commissioner is None or clause.service is None:
+        return None
+    return next((o for o in clause.funders if o.name != commissioner.name), None)
+
+
+def _owned(drafts: list[Draft], owner: Organisation) -> Draft | None:
+    return next((d for d in drafts if d.commissioner and d.commissioner.name == owner.name), None)
 
 
 def _override(clause: Clause, commissioner: Organisation | None) -> Organisation | None:

@@ -20,7 +20,13 @@ from extract.gazetteer import load_gazetteer
 from extract.money import Amount, find_amounts
 from extract.organisations import Organisation, find_organisations
 from extract.sentences import Sentence, SentenceIndex, sentence_spans
-from extract.services import ServiceMention, acronyms, best_service, named_service
+from extract.services import (
+    ServiceMention,
+    acronyms,
+    best_service,
+    budget_area,
+    named_service,
+)
 
 
 def extract_document(text: str, known_organisation: str | None = None) -> DocumentFacts:
@@ -99,7 +105,8 @@ TITLE_LINES = 5
 
 def _own_service_name(text: str, sentences: tuple[Sentence, ...]) -> ServiceMention | None:
     """The service the document names for itself: the subject of "X is a ... Service"
-    sentences (the most often defined), else a service named in its first lines (title)."""
+    sentences (the most often defined), else a service named in its first lines (title),
+    else the service area whose budget or grant they name (a budget report's subject)."""
     named = [m for s in sentences if (m := named_service(text, s.start, s.end))]
     if named:
         counts = Counter(m.value for m in named)
@@ -107,7 +114,9 @@ def _own_service_name(text: str, sentences: tuple[Sentence, ...]) -> ServiceMent
     for s in sentences[:TITLE_LINES]:
         if found := best_service(text, s.start, s.end):
             return found[0]
-    return None
+    return next(
+        (a for s in sentences[:TITLE_LINES] if (a := budget_area(text, s.start, s.end))), None
+    )
 
 
 def _amount_facts(

@@ -109,6 +109,15 @@ def commissioner_strength(text: str, start: int, end: int, org: Organisation) ->
     return 0
 
 
+def funds_part(text: str, start: int, end: int, org: Organisation) -> bool:
+    """Whether a commissioner-type body is said to pay for something the sentence names ("a
+    support service funded by the PCC"): a passive cue right before the name, which ties the
+    body to the thing funded rather than to the document's main contract."""
+    if org.kind not in COMMISSIONER_KINDS:
+        return False
+    return bool(WEAK_BEFORE.search(_before(text, start, org)))
+
+
 def unlisted_providers(
     text: str, start: int, end: int, known: list[Organisation]
 ) -> list[Organisation]:

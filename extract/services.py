@@ -233,6 +233,21 @@ def best_service(text: str, start: int, end: int) -> tuple[ServiceMention, int] 
     return (term, 0) if term else None
 
 
+# A service area whose budget or grant a line names ("Public Health Budget 2024-27", "Use of
+# public health grant allocation"): what a budget report's money is for.
+AREA_BUDGET = re.compile(
+    r"\b(?P<area>public health|early help|children['’]?s services|adult social care"
+    r"|social care|youth services?)\s+(?:ring[- ]?fenced\s+)?(?:budgets?|grants?|allocations?)\b",
+    re.I,
+)
+
+
+def budget_area(text: str, start: int, end: int) -> ServiceMention | None:
+    """The service area whose budget or grant ``text[start:end]`` names, if any."""
+    m = AREA_BUDGET.search(text, start, end)
+    return ServiceMention(m.start("area"), m.end("area"), m.group("area")) if m else None
+
+
 def acronyms(text: str) -> dict[str, str]:
     """Acronyms the text defines: "infant feeding peer support (IFPS)" -> {"IFPS": ...}."""
     found = {}

@@ -210,3 +210,61 @@ def test_inviting_applications_names_the_service():
     record = only_record(text)
     assert record.service == "community befriending schemes for new parents"
     assert record.funding_streams == ("public_health_grant",)
+
+
+def test_a_service_another_body_funds_is_that_body_s_record():
+    text = (
+        "Rutland County Council awarded a contract to Brightpath Ltd for the delivery of the "
+        "family support service.\n"
+        "The current advocacy service for parents is funded by the Police and Crime "
+        "Commissioner for Leicestershire.\n"
+    )
+    records = extract_document(text).records
+    assert [(r.commissioner, r.service, r.funding_streams) for r in records] == [
+        ("Rutland County Council", "family support service", ()),
+        (
+            "Police and Crime Commissioner for Leicestershire",
+            "advocacy service",
+            ("police_crime_commissioner",),
+        ),
+    ]
+
+
+def test_the_commissioner_funding_a_service_keeps_it_in_its_record():
+    text = (
+        "Rutland County Council awarded a contract to Brightpath Ltd for the delivery of the "
+        "family support service.\n"
+        "The current advocacy service for parents is funded by Rutland County Council.\n"
+    )
+    records = extract_document(text).records
+    assert {r.commissioner for r in records} == {"Rutland County Council"}
+
+
+def test_a_funder_without_a_service_of_its_own_joins_the_main_record():
+    text = (
+        "Rutland County Council awarded a contract to Brightpath Ltd for the delivery of the "
+        "family support service.\n"
+        "It is part funded by the Police and Crime Commissioner for Leicestershire.\n"
+    )
+    record = only_record(text)
+    assert record.commissioner == "Rutland County Council"
+    assert record.funding_streams == ("police_crime_commissioner",)
+
+
+def test_a_budget_report_is_about_the_service_area_its_title_names():
+    text = (
+        "Public Health Budget 2025-28\n\n"
+        "The gross budget of Leeds City Council for 2024/25 was £12.5m, funded through the "
+        "ring-fenced grant.\n"
+    )
+    record = only_record(text)
+    assert (record.commissioner, record.service) == ("Leeds City Council", "Public Health")
+
+
+def test_a_title_naming_no_service_area_gives_no_service():
+    text = (
+        "Budget Monitoring Report 2025-28\n\n"
+        "The gross budget of Leeds City Council for 2024/25 was £12.5m, funded through the "
+        "ring-fenced grant.\n"
+    )
+    assert only_record(text).service is None
