@@ -1,6 +1,6 @@
 """Batch throughput: 50 councils x 20 questions, batched versus one search per cell.
 
-    python -m bench.batch_throughput [--quick] [--json] [--repeats N]
+    python bench/batch_throughput.py [--quick] [--json] [--repeats N]
 
 On a generated corpus (bench/corpus.py; full: 10 documents per council, quick: 3) indexed
 with the real model. The batch path embeds the 20 questions once, runs one BM25 query per
@@ -11,18 +11,22 @@ query embedding included. Figures are medians over repeats; the ratio is what to
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 
-from bench.corpus import write_corpus
-from bench.harness import arguments, console, table, timed, write_json
-from extract.gazetteer import load_gazetteer
-from indexer.embed import load_embedder
-from indexer.pipeline import index_paths
-from indexer.store import open_snapshot
-from search.batch import ANSWERED, Question, run_batch
-from search.engine import search
-from search.query import make_request
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.corpus import write_corpus  # noqa: E402
+from bench.harness import arguments, console, table, timed, write_json  # noqa: E402
+from extract.gazetteer import load_gazetteer  # noqa: E402
+from indexer.embed import load_embedder  # noqa: E402
+from indexer.pipeline import index_paths  # noqa: E402
+from indexer.store import open_snapshot  # noqa: E402
+from search.batch import ANSWERED, Question, run_batch  # noqa: E402
+from search.engine import search  # noqa: E402
+from search.query import make_request  # noqa: E402
 
 QUESTIONS = [
     "how was the parent-infant mental health service funded",

@@ -9,6 +9,7 @@ from bench import harness
 from bench.ann_threshold import choose_limit, fit_crossing, measure_size, recall_at_k, search_all
 from bench.bigindex import approximate_recall, build_index, split_paragraphs
 from bench.corpus import document, write_corpus
+from bench.http_load import drive, median_passes, summarise
 from bench.indexing import run as run_indexing
 from bench.query_latency import (
     bm25_what_ifs,
@@ -143,3 +144,41 @@ def test_indexing_benchmark_runs_end_to_end(tmp_path, embedder):
     assert not any(u["generation_written"] for u in result["reindex_unchanged"])
     assert result["reindex_one_changed"]["embedded"] >= 1
     assert result["disk"]["database"] > 0
+
+
+def test_load_driver_sends_each_item_once_and_counts_errors():
+    import contextlib
+    import threading
+
+    sent, lock, sessions = [], threading.Lock(), []
+
+    def session():
+        sessions.append(1)
+
+        def send(i: int) -> bool:
+            with lock:
+                sent.append(i)
+            if i % 10 == 3:
+                raise OSError("connection reset")
+            return i % 10 != 7
+
+        return contextlib.nullcontext(send)
+
+    level = drive(session, 50, 4, max_seconds=60)
+    assert sorted(sent) == list(range(50)) and len(sessions) == 4
+    assert level["requests"] == 50 and level["errors"] == 10
+    assert level["p50"] <= level["p95"] <= level["p99"] and level["throughput"] > 0
+    stopped = drive(session, 50, 2, max_seconds=0)
+    assert stopped["requests"] == 0 and stopped["p50"] is None
+
+
+def test_load_summary_and_median_of_passes():
+    level = summarise([0.001, 0.002, 0.003, 0.004], errors=1, wall_s=2.0)
+    assert level["requests"] == 5 and level["throughput"] == 2.0
+    assert np.isclose(level["p50"], 2.5) and np.isclose(
+        level["p99"], np.percentile([1, 2, 3, 4], 99)
+    )
+    other = summarise([0.010], errors=0, wall_s=1.0)
+    merged = median_passes([level, other, level])
+    assert merged["requests"] == 11 and merged["errors"] == 2
+    assert merged["p50"] == level["p50"] and merged["throughput"] == 2.0
