@@ -47,7 +47,7 @@ from bench.synthetic import Mixture  # noqa: E402
 from indexer.store import Snapshot, open_snapshot  # noqa: E402
 from search import engine  # noqa: E402
 from search.filters import allowed_chunk_ids  # noqa: E402
-from search.fusion import rrf  # noqa: E402
+from search.fusion import convex  # noqa: E402
 from search.lexical import SECTION_WEIGHT, TEXT_WEIGHT, bm25_search  # noqa: E402
 from search.query import SearchRequest, make_request  # noqa: E402
 from search.results import group_by_document  # noqa: E402
@@ -150,7 +150,7 @@ def hybrid_breakdown(
         t1 = time.perf_counter()
         dense = engine.dense_search(snapshot, req, fake, depth)
         t2 = time.perf_counter()
-        ranked = rrf([[c for c, _ in lexical], [c for c, _ in dense]])
+        ranked = convex(lexical, dense)
         t3 = time.perf_counter()
         group_by_document(snapshot.conn, ranked, terms, req.k, req.passages)
         t4 = time.perf_counter()

@@ -7,7 +7,7 @@ from indexer.embed import Embedder
 from indexer.errors import InvalidQueryError
 from indexer.store import Snapshot
 from search.filters import allowed_chunk_ids
-from search.fusion import rrf
+from search.fusion import convex
 from search.lexical import bm25_search
 from search.query import SearchRequest
 from search.results import SearchResponse, group_by_document
@@ -28,7 +28,7 @@ def search(snapshot: Snapshot, request: SearchRequest, embedder: Embedder | None
     else:
         lexical = bm25_search(snapshot.conn, terms, request.filters, depth)
         dense = dense_search(snapshot, request, embedder, depth)
-        ranked = rrf([[c for c, _ in lexical], [c for c, _ in dense]])
+        ranked = convex(lexical, dense)
     results = group_by_document(snapshot.conn, ranked, terms, request.k, request.passages)
     return SearchResponse(
         request.query, request.mode, snapshot.generation, snapshot.manifest["documents"], results

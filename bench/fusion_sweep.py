@@ -1,0 +1,104 @@
+"""How hybrid search fuses its legs, chosen on a BEIR TRAIN split (never on test).
+
+    python bench/fusion_sweep.py [BEIR_DIR] [--split train] [--workdir DIR] [--json]
+
+Indexes the collection through the real indexer (re-using the index ``precedent eval`` or
+bench/beir_eval.py built in the same workdir), runs each query's lexical leg (FTS5 BM25) and
+dense leg (FAISS) once, then fuses them in several ways and scores each with
+``search.evaluate.score_run``: reciprocal rank fusion at k = 10, 60, 100, and the convex
+combination of min-max normalised scores at lexical weights 0.3 to 0.7. The engine uses
+``search.fusion.convex`` with ``LEXICAL_WEIGHT``; this script is how that was chosen.
+BEIR_DIR defaults to ../shared/benchmarks/scifact and the script says so when it is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import console, table  # noqa: E402
+from indexer.embed import load_embedder  # noqa: E402
+from indexer.store import open_snapshot  # noqa: E402
+from search.engine import dense_search  # noqa: E402
+from search.evaluate import beir_ids_by_doc, build_index, load_collection, score_run  # noqa: E402
+from search.fusion import convex, rrf  # noqa: E402
+from search.lexical import bm25_search  # noqa: E402
+from search.query import make_request  # noqa: E402
+from search.terms import query_terms  # noqa: E402
+
+DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks" / "scifact"
+DEPTH = 1000  # chunks per leg, as the engine fetches for k = 50 documents
+WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
+RRF_KS = (10, 60, 100)
+
+
+def fusions() -> dict[str, object]:
+    """Name -> fuse(lexical, dense) returning (chunk id, score) best first."""
+    out: dict[str, object] = {
+        f"rrf k={k}": lambda lex, den, k=k: rrf([[c for c, _ in lex], [c for c, _ in den]], k)
+        for k in RRF_KS
+    }
+    out |= {f"convex w={w}": lambda lex, den, w=w: convex(lex, den, w) for w in WEIGHTS}
+    return out
+
+
+def documents(fused: list[tuple[int, float]], doc_of: dict[int, list[str]]) -> dict[str, float]:
+    """BEIR ids by their best chunk, top 100, scores strictly decreasing by rank."""
+    ranked: list[str] = []
+    for chunk_id, _ in fused:
+        for beir_id in doc_of.get(chunk_id, []):
+            if beir_id not in ranked:
+                ranked.append(beir_id)
+        if len(ranked) >= 100:
+            break
+    return {b: float(len(ranked) - r) for r, b in enumerate(ranked[:100])}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("beir_dir", nargs="?", type=Path, default=DEFAULT_DIR)
+    parser.add_argument("--split", default="train")
+    parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if not (args.beir_dir / "corpus.jsonl").is_file():
+        console.print(f"[yellow]no BEIR collection at {args.beir_dir}: nothing to sweep[/yellow]")
+        return 0
+    workdir = args.workdir or Path(tempfile.gettempdir()) / f"precedent-beir-{args.beir_dir.name}"
+    embedder = load_embedder()
+    collection = load_collection(args.beir_dir, args.split)
+    report = build_index(collection, workdir, embedder)
+    snapshot = open_snapshot(workdir / "index")
+    by_doc = beir_ids_by_doc(snapshot, report)
+    doc_of = {
+        chunk_id: by_doc.get(doc_id, [])
+        for chunk_id, doc_id in snapshot.conn.execute("SELECT id, doc_id FROM chunks")
+    }
+    legs = {}
+    for qid, text in collection.queries.items():
+        request = make_request(text, "hybrid", k=DEPTH // 20)
+        lexical = bm25_search(snapshot.conn, query_terms(text), request.filters, DEPTH)
+        legs[qid] = (lexical, dense_search(snapshot, request, embedder, DEPTH))
+    results = {}
+    for name, fuse in fusions().items():
+        run = {qid: documents(fuse(lex, den), doc_of) for qid, (lex, den) in legs.items()}
+        results[name] = score_run(collection.qrels, run)
+    rows = [
+        [name, *(f"{m[k]:.4f}" for k in ("ndcg@10", "recall@100", "mrr@10"))]
+        for name, m in results.items()
+    ]
+    title = f"{collection.name} ({args.split}): {len(legs)} queries"
+    table(title, ["fusion", "nDCG@10", "Recall@100", "MRR@10"], rows)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
