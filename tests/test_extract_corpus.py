@@ -2,7 +2,6 @@
 
 import dataclasses
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -85,12 +84,3 @@ def test_cabinet_minute_names_no_council():
     assert not [f for f in result.facts if f.kind == "council"]
     refs = [f.value for f in result.facts if f.kind == "decision_ref"]
     assert refs == ["119/2021"]
-
-
-def test_whole_corpus_is_fast():
-    texts = [p.read_text(encoding="utf-8") for p in FILES]
-    extract_document(texts[0])  # load data files once
-    started = time.perf_counter()
-    for text in texts:
-        extract_document(text)
-    assert time.perf_counter() - started < 1.0
