@@ -2,7 +2,7 @@
 
 ``convex`` is what hybrid search uses: each leg's scores min-max normalised over its own
 candidates, then a weighted sum. On BEIR SciFact's train split it beat reciprocal rank fusion
-by 0.02 nDCG@10 (0.733 against 0.712 for RRF, k = 60; bench/fusion_sweep.py), because it keeps
+by 0.02 nDCG@10 (0.733 against 0.714 for RRF, k = 60; bench/fusion_sweep.py), because it keeps
 how far apart the scores are, not only their order. ``rrf`` (Cormack, Clarke & Buettcher,
 2009) remains for rankings that carry no comparable scores.
 """
