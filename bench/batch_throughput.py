@@ -19,7 +19,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.corpus import write_corpus  # noqa: E402
-from bench.harness import arguments, console, table, timed, write_json  # noqa: E402
+from bench.harness import arguments, table, timed, write_json  # noqa: E402
 from extract.gazetteer import load_gazetteer  # noqa: E402
 from indexer.embed import load_embedder  # noqa: E402
 from indexer.pipeline import index_paths  # noqa: E402
@@ -102,16 +102,14 @@ def main() -> None:
             f"{naive / batch:.2f}",
         ],
     ]
-    console.print(
-        table(
-            f"Batch throughput: {len(names)} councils x {len(questions)} questions, "
-            f"{per_council * len(names)} documents, {chunks} chunks",
-            ["method", "cells", "median s", "cells/s", "batch speed-up"],
-            rows,
-            caption=f"{len(answered)} cells answered; the batch cites the same document as the "
-            f"per-cell search in {same_top:.0%} of them. Repeats: batch {len(batch_s)}, "
-            f"per-cell {len(naive_s)}.",
-        )
+    table(
+        f"Batch throughput: {len(names)} councils x {len(questions)} questions, "
+        f"{per_council * len(names)} documents, {chunks} chunks",
+        ["method", "cells", "median s", "cells/s", "batch speed-up"],
+        rows,
+        caption=f"{len(answered)} cells answered; the batch cites the same document as the "
+        f"per-cell search in {same_top:.0%} of them. Repeats: batch {len(batch_s)}, "
+        f"per-cell {len(naive_s)}.",
     )
     if args.json:
         write_json(
