@@ -6,16 +6,20 @@ INDEX ?= .precedent
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 QUESTION ?= which councils commissioned parent-infant services and how were they funded
 
-.PHONY: install browser demo serve test lint format bench clean
+.PHONY: install browser demo serve test lint format bench bench-quick eval-extraction eval-beir clean
 
 install: $(VENV)/.installed
 
 # torch first, pinned: this machine carries its CPU build; an unpinned torch would pull CUDA.
+# The constraints file keeps every later resolve on that torch. The openvino extra drags in
+# torchvision, which fails to import against torch 2.13 (and breaks transformers): drop it.
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[test]'
+	echo 'torch==2.13.0' > $(VENV)/constraints.txt
+	$(PY) -m pip install --quiet -c $(VENV)/constraints.txt -e '.[test,openvino]'
+	$(PY) -m pip uninstall --quiet -y torchvision
 	touch $@
 
 demo: install
@@ -41,6 +45,26 @@ format: install
 
 test: lint browser
 	$(PY) -m pytest -q
+
+# Benchmarks: figures print as tables and land in bench/results/*.json (see README, "Measured").
+# Those that need ../shared/ say so and skip when it is missing.
+BENCHES := indexing query_latency ann_threshold batch_throughput http_load embedding_backends
+
+eval-extraction: install
+	$(PY) bench/eval_extraction.py
+
+eval-beir: install
+	$(PY) bench/beir_eval.py
+
+bench-quick: install
+	$(PY) bench/eval_extraction.py
+	$(PY) bench/beir_eval.py
+	for b in $(BENCHES); do $(PY) bench/$$b.py --quick --json || exit 1; done
+
+bench: install
+	$(PY) bench/eval_extraction.py
+	$(PY) bench/beir_eval.py
+	for b in $(BENCHES); do $(PY) bench/$$b.py --json || exit 1; done
 
 clean:
 	rm -rf $(INDEX) .pytest_cache .ruff_cache

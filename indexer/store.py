@@ -71,6 +71,15 @@ class Snapshot:
         self.conn.close()
 
 
+def indexed_model(root: Path) -> str | None:
+    """The model the live generation was built with, or None when there is no index yet.
+    Updates and queries load this one, so a changed default never meets an older index."""
+    gen = current_generation(root)
+    if gen is None or not (gen / MANIFEST_NAME).is_file():
+        return None
+    return json.loads((gen / MANIFEST_NAME).read_text())["model"]
+
+
 def open_snapshot(root: Path) -> Snapshot:
     """Open the live generation read-only; raises IndexNotFoundError when there is none."""
     for _ in range(3):  # CURRENT may move on, and its old folder go, between read and open

