@@ -29,7 +29,7 @@ from search.councils import (
     organisations_by_document,
     resolve_council,
 )
-from search.fusion import rrf
+from search.fusion import convex
 from search.lexical import bm25_search
 from search.query import Filters
 from search.terms import query_terms
@@ -139,7 +139,7 @@ def run_batch(
     names = organisations_by_document(conn)
     qvecs = embedder.encode([q.text for q in questions])
     terms = [query_terms(q.text) for q in questions]
-    lexical = [_bm25_ranks(conn, t) for t in terms]
+    lexical = [_bm25_scores(conn, t) for t in terms]
     for asked in councils:
         todo = [i for i, q in enumerate(questions) if (asked, q.id) not in skip]
         if not todo:
@@ -151,10 +151,9 @@ def run_batch(
             yield cell
 
 
-def _bm25_ranks(conn: sqlite3.Connection, terms: list[str]) -> dict[int, int]:
-    """Chunk id -> rank in one whole-index BM25 query (shared by every council)."""
-    hits = bm25_search(conn, terms, Filters(), BM25_DEPTH)
-    return {chunk_id: rank for rank, (chunk_id, _) in enumerate(hits)}
+def _bm25_scores(conn: sqlite3.Connection, terms: list[str]) -> dict[int, float]:
+    """Chunk id -> BM25 score in one whole-index query (shared by every council)."""
+    return dict(bm25_search(conn, terms, Filters(), BM25_DEPTH))
 
 
 def _council_cells(
@@ -165,7 +164,7 @@ def _council_cells(
     todo: list[int],
     qvecs: np.ndarray,
     terms: list[list[str]],
-    lexical: list[dict[int, int]],
+    lexical: list[dict[int, float]],
 ) -> Iterator[Cell]:
     doc_ids = council_documents(ref, names)
     base = {
@@ -192,9 +191,12 @@ def _council_cells(
     absent = _absence_message(snapshot.conn, doc_ids)
     for col, i in enumerate(todo):
         q = questions[i]
-        dense = [int(ids[j]) for j in np.argsort(-sims[:, col], kind="stable")]
-        lex = sorted((c for c in position if c in lexical[i]), key=lexical[i].__getitem__)
-        best_id, score = rrf([lex, dense])[0]
+        # The same fusion as search.engine, over this council's chunks only.
+        dense = [
+            (int(chunk_id), float(sim)) for chunk_id, sim in zip(ids, sims[:, col], strict=True)
+        ]
+        lex = [(c, lexical[i][c]) for c in position if c in lexical[i]]
+        best_id, score = convex(lex, dense)[0]
         best = chunks[position[best_id]]
         similarity = float(sims[position[best_id], col])
         share = _term_share(best["text"], terms[i])
