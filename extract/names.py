@@ -32,6 +32,8 @@ def fold(word: str) -> str:
     """Lower case without accents; "&" becomes "and"."""
     if word == "&":
         return "and"
+    if word.isascii():  # nearly every word: nothing to fold but case
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
@@ -75,7 +77,9 @@ class NameIndex(Generic[T]):
             key = name_key(variant)
             if key:
                 self._keys.setdefault(key, []).append((variant, entry))
-        self._longest = max((len(k) for k in self._keys), default=0)
+        # Every proper prefix of a key: the scan in ``_longest_at`` stops growing a window as
+        # soon as no name starts with it, instead of trying every length at every token.
+        self._prefixes = {key[:n] for key in self._keys for n in range(1, len(key))}
 
     def lookup(self, name: str) -> list[T]:
         return [entry for _, entry in self._keys.get(name_key(name), [])]
@@ -98,13 +102,20 @@ class NameIndex(Generic[T]):
         return hits
 
     def _longest_at(self, text: str, toks: list[Token], i: int) -> tuple[NameHit[T], int] | None:
-        for length in range(min(self._longest, len(toks) - i), 0, -1):
+        lengths: list[int] = []  # window lengths at i that spell a known key
+        key: tuple[str, ...] = ()
+        for tok in toks[i:]:
+            key += (tok.norm,)
+            if key in self._keys:
+                lengths.append(len(key))
+            if key not in self._prefixes:
+                break
+        for length in reversed(lengths):  # longest first
             window = toks[i : i + length]
-            candidates = self._keys.get(tuple(t.norm for t in window))
-            if not candidates or not _contiguous(text, window):
+            if not _contiguous(text, window):
                 continue
             surface = text[window[0].start : window[-1].end]
-            for variant, entry in candidates:
+            for variant, entry in self._keys[tuple(t.norm for t in window)]:
                 if _case_ok(variant, surface):
                     return NameHit(entry, window[0].start, window[-1].end, variant), length
         return None
