@@ -10,7 +10,6 @@ from search.terms import fts_query
 
 # Column weights for bm25(): chunk text, then its section heading.
 TEXT_WEIGHT, SECTION_WEIGHT = 1.0, 0.5
-SCORE = f"bm25(chunks_fts, {TEXT_WEIGHT}, {SECTION_WEIGHT})"
 
 
 def bm25_search(
@@ -19,24 +18,16 @@ def bm25_search(
     """(chunk id, score) best first; higher scores are better."""
     if not terms:
         return []
-    if not filters.active:
-        # FTS5 alone: joining every match to chunks and documents before the sort cost 3-5x
-        # at 1M chunks (bench/query_latency.py), and without filters nothing needs them.
-        rows = conn.execute(
-            f"SELECT rowid, {SCORE} AS rank FROM chunks_fts WHERE chunks_fts MATCH ?"
-            " ORDER BY rank LIMIT ?",
-            [fts_query(terms), limit],
-        )
-        return [(chunk_id, -rank) for chunk_id, rank in rows]
     condition, params = filter_sql.where(filters)
     rows = conn.execute(
         f"""
-        SELECT c.id, {SCORE} AS rank
+        SELECT c.id, bm25(chunks_fts, {TEXT_WEIGHT}, {SECTION_WEIGHT}) AS rank
         FROM chunks_fts
         JOIN chunks c ON c.id = chunks_fts.rowid
         JOIN documents d ON d.id = c.doc_id
         WHERE chunks_fts MATCH ? AND {condition}
-        ORDER BY rank LIMIT ?
+        ORDER BY rank
+        LIMIT ?
         """,
         [fts_query(terms), *params, limit],
     )
