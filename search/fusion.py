@@ -4,7 +4,7 @@
 candidates, then a weighted sum. On BEIR SciFact's train split it beat reciprocal rank fusion
 by 0.02 nDCG@10 (0.733 against 0.714 for RRF, k = 60; bench/fusion_sweep.py), because it keeps
 how far apart the scores are, not only their order. ``rrf`` (Cormack, Clarke & Buettcher,
-2009) remains for rankings that carry no comparable scores.
+2009) stays as the baseline that bench/fusion_sweep.py measures convex against.
 """
 
 from __future__ import annotations
