@@ -4,9 +4,11 @@ Documents come from bench/corpus.py (``document``); each is split into chunks by
 whole paragraphs into windows of at most ``CHUNK_CHARS`` characters (about the 254 tokens of
 the real chunker at ~4 characters per token) instead of running the tokenizer-driven chunker,
 and stored with the pipeline's own insert (``indexer.pipeline._insert_document``) into a
-``GenerationBuilder``, so the documents, chunks and FTS5 tables are exactly what the indexer
-writes. The vectors are SYNTHETIC (bench/synthetic.py), not embeddings of the chunk texts:
-good for timing the vector leg and measuring recall of the approximate index, meaningless for
+``GenerationBuilder``, so the documents, chunks and BM25 index are exactly what the indexer
+writes. Beside it, ``fts-baseline.sqlite`` holds an SQLite FTS5 index of the same chunks:
+the lexical leg before bm25s, kept as the baseline query_latency measures against. The
+vectors are SYNTHETIC (bench/synthetic.py), not embeddings of the chunk texts: good for
+timing the vector leg and measuring recall of the approximate index, meaningless for
 relevance. The vector index is built by ``indexer.vectors.build`` with the module's limits.
 """
 
@@ -17,6 +19,7 @@ import hashlib
 import json
 import random
 import shutil
+import sqlite3
 import sys
 import time
 from dataclasses import dataclass
@@ -40,7 +43,8 @@ CHUNK_CHARS = 1000
 PARAGRAPHS = 12  # about 4,100 characters, four to five chunks per document
 MARKER = "bench-index.json"
 FACTS_KEPT = 2000  # facts of documents spread over the index, to write queries from
-FORMAT = 1  # bump when the way an index is built changes, so cached ones are rebuilt
+BASELINE_NAME = "fts-baseline.sqlite"
+FORMAT = 2  # bump when the way an index is built changes, so cached ones are rebuilt
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,7 @@ def build_index(
     del matrix
     stats = {"documents": number, "chunks": len(ids)}
     builder.publish(index, stats)
+    build_fts_baseline(root)
     result = {
         "chunks": len(ids),
         "documents": number,
@@ -149,6 +154,29 @@ def build_index(
         json.dumps({"key": key, "result": result, "facts": [f.__dict__ for f in sample]})
     )
     return BuiltIndex(root, **result, facts=sample, reused=False)
+
+
+def build_fts_baseline(root: Path) -> Path:
+    """A contentless FTS5 index of the live generation's chunks (rowid = chunk id), with
+    the tokenizer the lexical leg used before bm25s (Porter stemming, unicode61)."""
+    path = root / BASELINE_NAME
+    path.unlink(missing_ok=True)
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute(
+            "CREATE VIRTUAL TABLE chunks_fts USING fts5(text, section, content='',"
+            " tokenize='porter unicode61 remove_diacritics 2')"
+        )
+        conn.execute("ATTACH DATABASE ? AS gen", (str(current_generation(root) / "index.sqlite"),))
+        conn.execute(
+            "INSERT INTO chunks_fts(rowid, text, section)"
+            " SELECT id, text, coalesce(section, '') FROM gen.chunks ORDER BY id"
+        )
+        conn.commit()
+    finally:
+        conn.close()
+    return path
 
 
 def approximate_recall(

@@ -28,9 +28,7 @@ from indexer.store import open_snapshot  # noqa: E402
 from search.engine import dense_search  # noqa: E402
 from search.evaluate import beir_ids_by_doc, build_index, load_collection, score_run  # noqa: E402
 from search.fusion import convex, rrf  # noqa: E402
-from search.lexical import bm25_search  # noqa: E402
 from search.query import make_request  # noqa: E402
-from search.terms import query_terms  # noqa: E402
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks" / "scifact"
 DEPTH = 1000  # chunks per leg, as the engine fetches for k = 50 documents
@@ -83,7 +81,7 @@ def main() -> int:
     legs = {}
     for qid, text in collection.queries.items():
         request = make_request(text, "hybrid", k=DEPTH // 20)
-        lexical = bm25_search(snapshot.conn, query_terms(text), request.filters, DEPTH)
+        lexical = snapshot.lexical.search(text, DEPTH)
         legs[qid] = (lexical, dense_search(snapshot, request, embedder, DEPTH))
     results = {}
     for name, fuse in fusions().items():

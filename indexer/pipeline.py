@@ -26,7 +26,13 @@ from indexer.embed import Embedder
 from indexer.facts_store import store_facts
 from indexer.load import discover, load_document
 from indexer.records import Chunk, DocumentMeta, LoadedDocument, LoadError
-from indexer.store import GenerationBuilder, WriteLock, current_generation, ensure_model
+from indexer.store import (
+    GenerationBuilder,
+    WriteLock,
+    current_generation,
+    ensure_model,
+    outdated,
+)
 
 EMBED_BATCH = 256
 
@@ -113,12 +119,13 @@ def index_paths(
         known = _known_sources(root)
         todo = _changed(files, known, report)
         gone = _removed(known, files, paths) if prune else []
-        if not todo and not gone:
+        upgrade = outdated(root)
+        if not todo and not gone and not upgrade:
             return report
         with _building(root, embedder) as builder:
             _remove_documents(builder, gone, report)
             _store_documents(builder, todo, embedder, known, report, reporter)
-            if not (report.added or report.updated or report.removed):
+            if not (report.added or report.updated or report.removed or upgrade):
                 builder.discard()  # every changed file failed or was a duplicate
                 return report
             report.generation = _publish(builder, root, embedder, report, reporter)

@@ -3,11 +3,12 @@
     DIR/CURRENT                      name of the live generation (replaced with os.replace)
     DIR/.lock                        held by the one process allowed to write
     DIR/embeddings.sqlite            embedding cache shared by all generations
-    DIR/generations/gen-NNNNNN/      index.sqlite, vectors.faiss, manifest.json
+    DIR/generations/gen-NNNNNN/      index.sqlite, vectors.faiss, lexical/, manifest.json
 
 A writer copies the live generation's database into a new folder, applies its changes there,
-writes the vectors and the manifest, syncs everything, then points CURRENT at it. A process
-killed at any moment leaves CURRENT on a complete generation; readers never see a partial one.
+writes the vectors, the BM25 index and the manifest, syncs everything, then points CURRENT
+at it. A process killed at any moment leaves CURRENT on a complete generation; readers never
+see a partial one.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from pathlib import Path
 import faiss
 from filelock import FileLock, Timeout
 
-from indexer import schema, vectors
+from indexer import lexical, schema, vectors
 from indexer.errors import IndexLockedError, IndexNotFoundError, ModelMismatchError
 
 SCHEMA_VERSION = schema.VERSION
 DB_NAME, VECTORS_NAME, MANIFEST_NAME = "index.sqlite", "vectors.faiss", "manifest.json"
+LEXICAL_NAME = "lexical"
 
 
 def default_index_dir() -> Path:
@@ -54,6 +56,7 @@ class Snapshot:
     generation: str
     conn: sqlite3.Connection
     vectors: faiss.Index
+    lexical: lexical.LexicalIndex
     manifest: dict
 
     @property
@@ -69,6 +72,15 @@ class Snapshot:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def outdated(root: Path) -> bool:
+    """Whether the live generation was written by an older schema (the next index run
+    rewrites it, changed files or not)."""
+    gen = current_generation(root)
+    if gen is None or not (gen / MANIFEST_NAME).is_file():
+        return False
+    return json.loads((gen / MANIFEST_NAME).read_text())["schema_version"] < SCHEMA_VERSION
 
 
 def indexed_model(root: Path) -> str | None:
@@ -90,14 +102,20 @@ def open_snapshot(root: Path) -> Snapshot:
             )
         try:
             manifest = json.loads((gen / MANIFEST_NAME).read_text())
+            if manifest["schema_version"] < SCHEMA_VERSION:
+                raise IndexNotFoundError(
+                    f"index at {root} was written by an older version of Precedent: "
+                    f"run `precedent index PATH --index {root}` again to upgrade it"
+                )
             conn = sqlite3.connect(
                 f"file:{gen / DB_NAME}?mode=ro&immutable=1", uri=True, check_same_thread=False
             )
             conn.row_factory = sqlite3.Row
             index = vectors.load(gen / VECTORS_NAME)
+            bm25 = lexical.load(gen / LEXICAL_NAME)
         except (FileNotFoundError, RuntimeError, sqlite3.OperationalError):
             continue
-        return Snapshot(root, gen.name, conn, index, manifest)
+        return Snapshot(root, gen.name, conn, index, bm25, manifest)
     raise IndexNotFoundError(f"index at {root} is unreadable: no complete generation found")
 
 
@@ -145,6 +163,7 @@ class GenerationBuilder:
 
     def publish(self, index: faiss.Index, stats: dict) -> str:
         self.conn.commit()
+        written = lexical.save(lexical.build(self.conn), self.path / LEXICAL_NAME)
         self.conn.execute("PRAGMA optimize")
         self.conn.close()
         vectors.save(index, self.path / VECTORS_NAME)
@@ -158,6 +177,8 @@ class GenerationBuilder:
             **stats,
         }
         (self.path / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2))
+        for path in [*written, self.path / LEXICAL_NAME]:
+            _fsync(path)
         for name in (DB_NAME, VECTORS_NAME, MANIFEST_NAME):
             _fsync(self.path / name)
         _fsync(self.path)

@@ -30,8 +30,6 @@ from search.councils import (
     resolve_council,
 )
 from search.fusion import convex
-from search.lexical import bm25_search
-from search.query import Filters
 from search.terms import query_terms
 
 # A cell is "answered" when its best passage is at least this similar to the question
@@ -139,7 +137,8 @@ def run_batch(
     names = organisations_by_document(conn)
     qvecs = embedder.encode([q.text for q in questions])
     terms = [query_terms(q.text) for q in questions]
-    lexical = [_bm25_scores(conn, t) for t in terms]
+    # Chunk id -> BM25 score from one whole-index query per question (shared by every council).
+    lexical = [dict(snapshot.lexical.search(q.text, BM25_DEPTH)) for q in questions]
     for asked in councils:
         todo = [i for i, q in enumerate(questions) if (asked, q.id) not in skip]
         if not todo:
@@ -149,11 +148,6 @@ def run_batch(
             if on_cell:
                 on_cell(cell)
             yield cell
-
-
-def _bm25_scores(conn: sqlite3.Connection, terms: list[str]) -> dict[int, float]:
-    """Chunk id -> BM25 score in one whole-index query (shared by every council)."""
-    return dict(bm25_search(conn, terms, Filters(), BM25_DEPTH))
 
 
 def _council_cells(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from indexer import vectors
 from indexer.embed import Embedder
 from indexer.errors import InvalidQueryError
 from indexer.store import Snapshot
 from search.filters import allowed_chunk_ids
 from search.fusion import convex
-from search.lexical import bm25_search
 from search.query import SearchRequest
 from search.results import SearchResponse, group_by_document
 from search.terms import query_terms
@@ -21,13 +22,14 @@ MIN_CANDIDATES = 100
 def search(snapshot: Snapshot, request: SearchRequest, embedder: Embedder | None) -> SearchResponse:
     terms = query_terms(request.query)
     depth = max(MIN_CANDIDATES, request.k * CANDIDATES_PER_RESULT)
+    allowed = allowed_chunk_ids(snapshot.conn, request.filters)
     if request.mode == "bm25":
-        ranked = bm25_search(snapshot.conn, terms, request.filters, depth)
+        ranked = snapshot.lexical.search(request.query, depth, allowed)
     elif request.mode == "dense":
-        ranked = dense_search(snapshot, request, embedder, depth)
+        ranked = dense_search(snapshot, request, embedder, depth, allowed)
     else:
-        lexical = bm25_search(snapshot.conn, terms, request.filters, depth)
-        dense = dense_search(snapshot, request, embedder, depth)
+        lexical = snapshot.lexical.search(request.query, depth, allowed)
+        dense = dense_search(snapshot, request, embedder, depth, allowed)
         ranked = convex(lexical, dense)
     results = group_by_document(snapshot.conn, ranked, terms, request.k, request.passages)
     return SearchResponse(
@@ -36,12 +38,16 @@ def search(snapshot: Snapshot, request: SearchRequest, embedder: Embedder | None
 
 
 def dense_search(
-    snapshot: Snapshot, request: SearchRequest, embedder: Embedder | None, depth: int
+    snapshot: Snapshot,
+    request: SearchRequest,
+    embedder: Embedder | None,
+    depth: int,
+    allowed: np.ndarray | None = None,
 ) -> list[tuple[int, float]]:
+    """(chunk id, cosine) best first; ``allowed`` (chunk ids passing the filters) restricts."""
     if embedder is None:
         raise InvalidQueryError(f"mode {request.mode!r} needs the embedding model")
     snapshot.check_model(embedder.name)
     query = embedder.encode([request.query])[0]
-    allowed = allowed_chunk_ids(snapshot.conn, request.filters)
     scores, ids = vectors.search(snapshot.vectors, query, depth, allowed)
     return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]

@@ -1,4 +1,4 @@
-"""Query terms: what the lexical leg matches and what the highlighter marks."""
+"""Query terms: what the highlighter marks and what batch answers count as shared words."""
 
 from __future__ import annotations
 
@@ -20,11 +20,6 @@ def query_terms(query: str) -> list[str]:
     """Lower-cased words of the query, stopwords dropped, in order, without repeats."""
     words = [w.lower() for w in _WORD.findall(query)]
     return list(dict.fromkeys(w for w in words if w not in STOPWORDS))
-
-
-def fts_query(terms: list[str]) -> str:
-    """An FTS5 MATCH expression: any term, each quoted so user text is never FTS syntax."""
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
 
 
 def highlight_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:

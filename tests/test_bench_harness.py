@@ -7,14 +7,14 @@ import numpy as np
 
 from bench import harness
 from bench.ann_threshold import choose_limit, fit_crossing, measure_size, recall_at_k, search_all
-from bench.bigindex import approximate_recall, build_index, split_paragraphs
+from bench.bigindex import BASELINE_NAME, approximate_recall, build_index, split_paragraphs
 from bench.corpus import document, write_corpus
 from bench.http_load import drive, median_passes, summarise
 from bench.indexing import run as run_indexing
 from bench.query_latency import (
-    bm25_what_ifs,
     embedding_latency,
     hybrid_breakdown,
+    lexical_baseline,
     make_queries,
     measure_latency,
 )
@@ -128,8 +128,9 @@ def test_query_latency_runs_end_to_end_on_a_tiny_index(tmp_path, embedder):
             assert 0 < latency[mode]["p50"] <= latency[mode]["p95"]
         steps = hybrid_breakdown(snapshot, queries, qvecs)
         assert all(s["p50"] <= s["p95"] for s in steps.values())
-        what_ifs = bm25_what_ifs(snapshot, queries)
-        assert 0 < what_ifs["or_matches_fraction_median"] <= 1
+        baseline = lexical_baseline(snapshot, built.root / BASELINE_NAME, queries)
+        assert 0 < baseline["matches_fraction_median"] <= 1
+        assert baseline["top10_overlap_median"] > 0.5  # the same BM25, another engine
     finally:
         snapshot.close()
     embedded = embedding_latency(queries[:3], 1, embedder)

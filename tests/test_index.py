@@ -1,6 +1,5 @@
 import json
 import shutil
-import sqlite3
 
 import pytest
 from docx import Document
@@ -142,19 +141,27 @@ def test_an_index_refuses_another_model(tmp_path, embedder, corpus_copy):
         index_paths(root, [corpus_copy], embedder)
 
 
-def test_fts_rows_follow_chunk_deletions(tmp_path, embedder):
+def test_lexical_and_vector_indexes_follow_chunk_deletions(tmp_path, embedder):
     docs = tmp_path / "docs"
     shutil.copytree(CORPUS, docs)
     root = tmp_path / "idx"
     index_paths(root, [docs], embedder)
+    before = open_snapshot(root)
+    gone = before.conn.execute(
+        "SELECT id FROM documents WHERE source LIKE '%knowsley-building-bonds%'"
+    ).fetchone()[0]
+    assert gone in _lexical_docs(before, "Knowsley Building Bonds")
     (docs / "knowsley-building-bonds-evaluation.txt").unlink()
     index_paths(root, [docs], embedder, prune=True)
-    gen = open_snapshot(root)
-    conn = sqlite3.connect(f"file:{root}/generations/{gen.generation}/index.sqlite", uri=True)
-    chunks = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
-    hits = conn.execute(
-        "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'Knowsley'"
-    ).fetchone()
-    assert chunks == gen.vectors.ntotal
-    conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('integrity-check')")
-    assert hits[0] < 3  # only other documents' passing mentions remain
+    snap = open_snapshot(root)
+    ids = [r[0] for r in snap.conn.execute("SELECT id FROM chunks ORDER BY id")]
+    assert snap.lexical.chunk_ids.tolist() == ids
+    assert snap.vectors.ntotal == len(ids)
+    assert gone not in _lexical_docs(snap, "Knowsley Building Bonds")
+
+
+def _lexical_docs(snap, query: str) -> set[str]:
+    hits = [chunk_id for chunk_id, _ in snap.lexical.search(query, 100)]
+    marks = ",".join("?" * len(hits))
+    rows = snap.conn.execute(f"SELECT DISTINCT doc_id FROM chunks WHERE id IN ({marks})", hits)
+    return {r[0] for r in rows}

@@ -1,0 +1,108 @@
+"""The lexical index: BM25 over chunk texts with bm25s, one per generation.
+
+bm25s computes every chunk's BM25 weight for every term at index time (a sparse term x
+chunk matrix), so a query only sums the columns of its terms: a few milliseconds at a
+million chunks, where SQLite FTS5's bm25() scored each matching row at query time (about
+0.75 s there, bench/query_latency.py). The matrix is saved beside the vectors and opened
+memory-mapped, so a reader touches only the columns its queries use.
+
+Tokens are words of two or more characters, lower-cased, English stopwords removed, then
+Snowball-stemmed ("commissioned" and "commissioning" meet). A chunk is indexed with its
+section heading, which the chunk text may not repeat.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+
+IDS_NAME = "chunk_ids.npy"
+# Lucene's BM25, as search engines rank (bm25s' default parameters).
+K1, B = 1.5, 0.75
+
+
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: list[str], stemmer: Stemmer.Stemmer) -> list[list[str]]:
+    return bm25s.tokenize(
+        texts, stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False
+    )
+
+
+@dataclass
+class LexicalIndex:
+    """BM25 scores of every chunk; ``chunk_ids[row]`` is the chunk a score row belongs to."""
+
+    model: bm25s.BM25
+    chunk_ids: np.ndarray  # sorted ascending
+    stemmer: Stemmer.Stemmer
+
+    def search(
+        self, query: str, limit: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """(chunk id, score) best first, only chunks that match a query term; ``allowed``
+        (chunk ids) restricts the result to those chunks."""
+        if limit <= 0 or len(self.chunk_ids) == 0:
+            return []
+        ids = self.model.get_tokens_ids(tokenize([query], self.stemmer)[0])
+        if not ids:
+            return []
+        scores = self.model.get_scores_from_ids(ids)
+        if allowed is not None:
+            scores = np.where(self._rows_mask(allowed), scores, 0)
+        matched = np.flatnonzero(scores > 0)
+        if len(matched) > limit:
+            matched = matched[np.argpartition(-scores[matched], limit - 1)[:limit]]
+        order = matched[np.lexsort((self.chunk_ids[matched], -scores[matched]))]
+        return [(int(self.chunk_ids[r]), float(scores[r])) for r in order]
+
+    def _rows_mask(self, allowed: np.ndarray) -> np.ndarray:
+        rows = np.searchsorted(self.chunk_ids, allowed)
+        inside = rows < len(self.chunk_ids)
+        rows = rows[inside][self.chunk_ids[rows[inside]] == allowed[inside]]
+        mask = np.zeros(len(self.chunk_ids), dtype=bool)
+        mask[rows] = True
+        return mask
+
+
+def build(conn: sqlite3.Connection, batch: int = 20_000) -> LexicalIndex:
+    """Index every chunk in ``conn`` (read in id order, ``batch`` rows at a time)."""
+    stemmer = _stemmer()
+    ids: list[int] = []
+    tokens: list[list[str]] = []
+    rows = conn.execute("SELECT id, coalesce(section, '') || '\n' || text FROM chunks ORDER BY id")
+    while chunk := rows.fetchmany(batch):
+        ids += [r[0] for r in chunk]
+        tokens += tokenize([r[1] for r in chunk], stemmer)
+    model = bm25s.BM25(k1=K1, b=B)
+    if tokens:
+        model.index(tokens, show_progress=False)
+    return LexicalIndex(model, np.array(ids, dtype=np.int64), stemmer)
+
+
+def save(index: LexicalIndex, folder: Path) -> list[Path]:
+    """Write the index into ``folder``; returns the files written (for the caller to sync)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if len(index.chunk_ids):
+        index.model.save(str(folder), show_progress=False)
+    else:
+        (folder / "params.index.json").write_text(json.dumps({"empty": True}))
+    np.save(folder / IDS_NAME, index.chunk_ids)
+    return sorted(p for p in folder.iterdir() if p.is_file())
+
+
+def load(folder: Path) -> LexicalIndex:
+    """Open a saved index, memory-mapped. Raises FileNotFoundError when there is none."""
+    chunk_ids = np.load(folder / IDS_NAME)
+    if len(chunk_ids) == 0:
+        return LexicalIndex(bm25s.BM25(k1=K1, b=B), chunk_ids, _stemmer())
+    model = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
+    return LexicalIndex(model, chunk_ids, _stemmer())

@@ -1,0 +1,82 @@
+"""The bm25s lexical index on a real SQLite chunks table, saved and reopened from disk."""
+
+import json
+import shutil
+import sqlite3
+
+import numpy as np
+import pytest
+
+from indexer import lexical, schema
+from indexer.errors import IndexNotFoundError
+from indexer.pipeline import index_paths
+from indexer.store import open_snapshot
+
+TEXTS = {
+    3: "The council commissioned a parent-infant service from Mersey Care.",
+    7: "Commissioning of domestic abuse refuges across the borough.",
+    8: "Road resurfacing schedule for the winter months.",
+    12: "Parent infant relationship work funded by the Family Hubs grant.",
+}
+
+
+@pytest.fixture
+def saved(tmp_path):
+    conn = sqlite3.connect(":memory:")
+    schema.migrate(conn)
+    conn.execute(
+        "INSERT INTO documents (id, source, file_hash, format, page_starts, empty_pages, text,"
+        " indexed_at) VALUES ('d', 's', 'h', 'txt', '[0]', '[]', '', 'now')"
+    )
+    for chunk_id, text in TEXTS.items():
+        conn.execute(
+            "INSERT INTO chunks (id, doc_id, ordinal, start, end, page, page_end, section, text,"
+            " text_hash, token_count) VALUES (?, 'd', ?, 0, 0, 1, 1, NULL, ?, '', 0)",
+            (chunk_id, chunk_id, text),
+        )
+    lexical.save(lexical.build(conn), tmp_path / "lexical")
+    return lexical.load(tmp_path / "lexical")
+
+
+def test_stemming_matches_word_forms_and_ranks_by_bm25(saved):
+    hits = saved.search("commissioning", 10)
+    assert {c for c, _ in hits} == {3, 7}
+    scores = [s for _, s in hits]
+    assert scores == sorted(scores, reverse=True) and all(s > 0 for s in scores)
+    assert saved.search("parent infant", 10)[0][0] in (3, 12)
+
+
+def test_only_matching_chunks_come_back_and_limit_holds(saved):
+    assert saved.search("refuges", 10) == [(7, pytest.approx(saved.search("refuges", 1)[0][1]))]
+    assert len(saved.search("parent infant commissioned", 1)) == 1
+    assert saved.search("the of and", 10) == []  # stopwords only
+    assert saved.search("zzqqxx", 10) == []  # no term in the vocabulary
+
+
+def test_allowed_ids_restrict_the_result(saved):
+    hits = saved.search("parent infant", 10, allowed=np.array([12, 99], dtype=np.int64))
+    assert [c for c, _ in hits] == [12]
+    assert saved.search("parent infant", 10, allowed=np.array([], dtype=np.int64)) == []
+
+
+def test_an_empty_index_saves_loads_and_finds_nothing(tmp_path):
+    conn = sqlite3.connect(":memory:")
+    schema.migrate(conn)
+    lexical.save(lexical.build(conn), tmp_path / "empty")
+    assert lexical.load(tmp_path / "empty").search("anything", 5) == []
+
+
+def test_an_index_from_an_older_schema_asks_for_a_reindex_which_upgrades_it(
+    corpus_index, corpus_copy, embedder, tmp_path
+):
+    root = tmp_path / "old"
+    shutil.copytree(corpus_index, root)
+    gen = open_snapshot(root).generation
+    manifest = root / "generations" / gen / "manifest.json"
+    data = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**data, "schema_version": schema.VERSION - 1}))
+    with pytest.raises(IndexNotFoundError, match="older version.*precedent index"):
+        open_snapshot(root)
+    report = index_paths(root, [corpus_copy], embedder)
+    assert report.generation and not report.added and report.chunks_embedded == 0
+    assert open_snapshot(root).lexical.search("Mersey Care", 5)
