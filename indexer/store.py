@@ -75,12 +75,15 @@ class Snapshot:
 
 
 def outdated(root: Path) -> bool:
-    """Whether the live generation was written by an older schema (the next index run
-    rewrites it, changed files or not)."""
+    """Whether the live generation was written by an older schema or with other BM25
+    settings (the next index run rewrites it, changed files or not)."""
     gen = current_generation(root)
     if gen is None or not (gen / MANIFEST_NAME).is_file():
         return False
-    return json.loads((gen / MANIFEST_NAME).read_text())["schema_version"] < SCHEMA_VERSION
+    manifest = json.loads((gen / MANIFEST_NAME).read_text())
+    return (
+        manifest["schema_version"] < SCHEMA_VERSION or manifest.get("lexical") != lexical.settings()
+    )
 
 
 def indexed_model(root: Path) -> str | None:
@@ -163,7 +166,8 @@ class GenerationBuilder:
 
     def publish(self, index: faiss.Index, stats: dict) -> str:
         self.conn.commit()
-        written = lexical.save(lexical.build(self.conn), self.path / LEXICAL_NAME)
+        bm25 = lexical.build(self.conn, **lexical.settings())
+        written = lexical.save(bm25, self.path / LEXICAL_NAME)
         self.conn.execute("PRAGMA optimize")
         self.conn.close()
         vectors.save(index, self.path / VECTORS_NAME)
@@ -173,6 +177,7 @@ class GenerationBuilder:
             "model": self.model,
             "dimension": self.dimension,
             "vector_index": vectors.kind(index),
+            "lexical": lexical.settings(),
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             **stats,
         }

@@ -10,7 +10,7 @@ import pytest
 from indexer import lexical, schema
 from indexer.errors import IndexNotFoundError
 from indexer.pipeline import index_paths
-from indexer.store import open_snapshot
+from indexer.store import open_snapshot, outdated
 
 TEXTS = {
     3: "The council commissioned a parent-infant service from Mersey Care.",
@@ -80,3 +80,19 @@ def test_an_index_from_an_older_schema_asks_for_a_reindex_which_upgrades_it(
     report = index_paths(root, [corpus_copy], embedder)
     assert report.generation and not report.added and report.chunks_embedded == 0
     assert open_snapshot(root).lexical.search("Mersey Care", 5)
+
+
+def test_other_bm25_settings_rebuild_the_lexical_index_without_embedding(
+    corpus_index, corpus_copy, embedder, tmp_path, monkeypatch
+):
+    root = tmp_path / "idx"
+    shutil.copytree(corpus_index, root)
+    assert not outdated(root)
+    before = open_snapshot(root).lexical.search("Mersey Care parent infant", 3)
+    monkeypatch.setattr(lexical, "B", 0.9)
+    assert outdated(root)
+    report = index_paths(root, [corpus_copy], embedder)
+    assert report.generation and report.chunks_embedded == 0 and not outdated(root)
+    after = open_snapshot(root).lexical
+    assert after.model.b == 0.9
+    assert after.search("Mersey Care parent infant", 3) != before  # scores moved with b
