@@ -8,7 +8,9 @@ memory-mapped, so a reader touches only the columns its queries use.
 
 Tokens are words of two or more characters, lower-cased, English stopwords removed, then
 Snowball-stemmed ("commissioned" and "commissioning" meet). A chunk is indexed with its
-section heading, which the chunk text may not repeat.
+document's title and its section heading, which its text may not repeat: a later chunk of
+"Award of a contract for perinatal support" is still about perinatal support (on SciFact
+train, BM25 nDCG@10 0.687 -> 0.693 and hybrid 0.737 -> 0.738).
 """
 
 from __future__ import annotations
@@ -79,23 +81,33 @@ class LexicalIndex:
         return mask
 
 
+FIELDS = "title section text"  # what a chunk's indexed text is made of, in order
+
+
 def settings() -> dict:
     """What the manifest records, so an index built with other settings is rebuilt."""
-    return {"k1": K1, "b": B}
+    return {"k1": K1, "b": B, "fields": FIELDS}
 
 
 def build(
-    conn: sqlite3.Connection, k1: float = K1, b: float = B, batch: int = 20_000
+    conn: sqlite3.Connection,
+    k1: float | None = None,
+    b: float | None = None,
+    batch: int = 20_000,
 ) -> LexicalIndex:
-    """Index every chunk in ``conn`` (read in id order, ``batch`` rows at a time)."""
+    """Index every chunk in ``conn`` (read in id order, ``batch`` rows at a time) with
+    ``k1`` and ``b``, by default ``K1`` and ``B``."""
     stemmer = _stemmer()
     ids: list[int] = []
     tokens: list[list[str]] = []
-    rows = conn.execute("SELECT id, coalesce(section, '') || '\n' || text FROM chunks ORDER BY id")
+    rows = conn.execute(
+        "SELECT c.id, coalesce(d.title, '') || '\n' || coalesce(c.section, '') || '\n' || c.text"
+        " FROM chunks c JOIN documents d ON d.id = c.doc_id ORDER BY c.id"
+    )
     while chunk := rows.fetchmany(batch):
         ids += [r[0] for r in chunk]
         tokens += tokenize([r[1] for r in chunk], stemmer)
-    model = bm25s.BM25(k1=k1, b=b)
+    model = bm25s.BM25(k1=K1 if k1 is None else k1, b=B if b is None else b)
     if tokens:
         model.index(tokens, show_progress=False)
     return LexicalIndex(model, np.array(ids, dtype=np.int64), stemmer)

@@ -166,8 +166,7 @@ class GenerationBuilder:
 
     def publish(self, index: faiss.Index, stats: dict) -> str:
         self.conn.commit()
-        bm25 = lexical.build(self.conn, **lexical.settings())
-        written = lexical.save(bm25, self.path / LEXICAL_NAME)
+        written = lexical.save(lexical.build(self.conn), self.path / LEXICAL_NAME)
         self.conn.execute("PRAGMA optimize")
         self.conn.close()
         vectors.save(index, self.path / VECTORS_NAME)
