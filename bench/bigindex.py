@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 
 from bench.corpus import GeneratedFacts, document  # noqa: E402
 from bench.synthetic import Mixture  # noqa: E402
-from indexer import vectors  # noqa: E402
+from indexer import lexical, vectors  # noqa: E402
 from indexer.embed import DEFAULT_MODEL  # noqa: E402
 from indexer.pipeline import PreparedDocument, _insert_document  # noqa: E402
 from indexer.records import Chunk, DocumentMeta, LoadedDocument  # noqa: E402
@@ -112,6 +112,7 @@ def build_index(
         "mixture": repr(mixture),
         "exact_limit": vectors.EXACT_LIMIT,
         "hnsw": [vectors.HNSW_M, vectors.HNSW_EF_CONSTRUCTION],
+        "lexical": lexical.settings(),
         "queries": None if queries is None else hashlib.sha1(queries.tobytes()).hexdigest(),
     }
     marker = root / MARKER

@@ -102,7 +102,11 @@ def load_vocabulary() -> Vocabulary:
 
 
 def _union(patterns: list[re.Pattern] | tuple[re.Pattern, ...]) -> re.Pattern:
-    """One case-insensitive pattern matching wherever any of ``patterns`` would."""
+    """One case-insensitive pattern matching wherever any of ``patterns`` would. Groups
+    would be renumbered and global flags refused inside it, so the vocabulary has neither."""
+    for p in patterns:
+        if p.groups or re.match(r"\(\?[aiLmsux]+\)", p.pattern):
+            raise ValueError(f"funding pattern {p.pattern!r}: no groups or inline flags")
     return re.compile("|".join(f"(?:{p.pattern})" for p in patterns) or "(?!)", re.I)
 
 

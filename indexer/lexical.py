@@ -8,16 +8,16 @@ memory-mapped, so a reader touches only the columns its queries use.
 
 Tokens are words of two or more characters, lower-cased, English stopwords removed, then
 Snowball-stemmed ("commissioned" and "commissioning" meet). A chunk is indexed with its
-document's title and its section heading, which its text may not repeat: a later chunk of
-"Award of a contract for perinatal support" is still about perinatal support (on SciFact
-train, BM25 nDCG@10 0.687 -> 0.693 and hybrid 0.737 -> 0.738).
+section heading, which its text may not repeat. Not with its document's title: that lifted
+SciFact train a little (hybrid nDCG@10 0.737 -> 0.738) but let a passage match on words only
+its title holds, and a passage shown as evidence must state what it is chosen for.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import bm25s
@@ -25,6 +25,7 @@ import numpy as np
 import Stemmer
 
 IDS_NAME = "chunk_ids.npy"
+EMPTY_NAME = "empty"  # marks an index with no indexable word (bm25s cannot hold one)
 # Lucene's BM25 with Anserini's parameters (its BEIR baselines use them). On SciFact's train
 # split they lift hybrid nDCG@10 from 0.728 (Lucene's 1.5, 0.75) to 0.737, and BM25 alone
 # from 0.685 to 0.687 (`python bench/fusion_sweep.py --bm25`).
@@ -43,20 +44,25 @@ def tokenize(texts: list[str], stemmer: Stemmer.Stemmer) -> list[list[str]]:
 
 @dataclass
 class LexicalIndex:
-    """BM25 scores of every chunk; ``chunk_ids[row]`` is the chunk a score row belongs to."""
+    """BM25 scores of every chunk; ``chunk_ids[row]`` is the chunk a score row belongs to.
+    ``model`` is None when no chunk holds an indexable word."""
 
-    model: bm25s.BM25
+    model: bm25s.BM25 | None
     chunk_ids: np.ndarray  # sorted ascending
     stemmer: Stemmer.Stemmer
+    # PyStemmer's stemmers must not be called concurrently; API requests share this one.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def search(
         self, query: str, limit: int, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
         """(chunk id, score) best first, only chunks that match a query term; ``allowed``
         (chunk ids) restricts the result to those chunks."""
-        if limit <= 0 or len(self.chunk_ids) == 0:
+        if limit <= 0 or self.model is None:
             return []
-        ids = self.model.get_tokens_ids(tokenize([query], self.stemmer)[0])
+        with self._lock:
+            tokens = tokenize([query], self.stemmer)[0]
+        ids = self.model.get_tokens_ids(tokens)
         if not ids:
             return []
         scores = self.model.get_scores_from_ids(ids)
@@ -81,7 +87,7 @@ class LexicalIndex:
         return mask
 
 
-FIELDS = "title section text"  # what a chunk's indexed text is made of, in order
+FIELDS = "section text"  # what a chunk's indexed text is made of, in order
 
 
 def settings() -> dict:
@@ -100,15 +106,13 @@ def build(
     stemmer = _stemmer()
     ids: list[int] = []
     tokens: list[list[str]] = []
-    rows = conn.execute(
-        "SELECT c.id, coalesce(d.title, '') || '\n' || coalesce(c.section, '') || '\n' || c.text"
-        " FROM chunks c JOIN documents d ON d.id = c.doc_id ORDER BY c.id"
-    )
+    rows = conn.execute("SELECT id, coalesce(section, '') || '\n' || text FROM chunks ORDER BY id")
     while chunk := rows.fetchmany(batch):
         ids += [r[0] for r in chunk]
         tokens += tokenize([r[1] for r in chunk], stemmer)
-    model = bm25s.BM25(k1=K1 if k1 is None else k1, b=B if b is None else b)
-    if tokens:
+    model = None
+    if any(tokens):
+        model = bm25s.BM25(k1=K1 if k1 is None else k1, b=B if b is None else b)
         model.index(tokens, show_progress=False)
     return LexicalIndex(model, np.array(ids, dtype=np.int64), stemmer)
 
@@ -116,10 +120,10 @@ def build(
 def save(index: LexicalIndex, folder: Path) -> list[Path]:
     """Write the index into ``folder``; returns the files written (for the caller to sync)."""
     folder.mkdir(parents=True, exist_ok=True)
-    if len(index.chunk_ids):
+    if index.model is not None:
         index.model.save(str(folder), show_progress=False)
     else:
-        (folder / "params.index.json").write_text(json.dumps({"empty": True}))
+        (folder / EMPTY_NAME).write_text("no chunk holds an indexable word\n")
     np.save(folder / IDS_NAME, index.chunk_ids)
     return sorted(p for p in folder.iterdir() if p.is_file())
 
@@ -127,7 +131,7 @@ def save(index: LexicalIndex, folder: Path) -> list[Path]:
 def load(folder: Path) -> LexicalIndex:
     """Open a saved index, memory-mapped. Raises FileNotFoundError when there is none."""
     chunk_ids = np.load(folder / IDS_NAME)
-    if len(chunk_ids) == 0:
-        return LexicalIndex(bm25s.BM25(k1=K1, b=B), chunk_ids, _stemmer())
+    if (folder / EMPTY_NAME).exists():
+        return LexicalIndex(None, chunk_ids, _stemmer())
     model = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
     return LexicalIndex(model, chunk_ids, _stemmer())

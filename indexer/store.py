@@ -103,6 +103,7 @@ def open_snapshot(root: Path) -> Snapshot:
             raise IndexNotFoundError(
                 f"no index at {root}: run `precedent index PATH --index {root}` first"
             )
+        conn = None
         try:
             manifest = json.loads((gen / MANIFEST_NAME).read_text())
             if manifest["schema_version"] < SCHEMA_VERSION:
@@ -117,6 +118,8 @@ def open_snapshot(root: Path) -> Snapshot:
             index = vectors.load(gen / VECTORS_NAME)
             bm25 = lexical.load(gen / LEXICAL_NAME)
         except (FileNotFoundError, RuntimeError, sqlite3.OperationalError):
+            if conn is not None:
+                conn.close()
             continue
         return Snapshot(root, gen.name, conn, index, bm25, manifest)
     raise IndexNotFoundError(f"index at {root} is unreadable: no complete generation found")
@@ -153,6 +156,7 @@ class GenerationBuilder:
         number = int(live.name.split("-")[1]) + 1 if live else 1
         self.path = _generations(root) / f"gen-{number:06d}"
         self.path.mkdir(parents=True)
+        _fsync(self.path.parent)  # the new folder's entry, before CURRENT can ever name it
         if live:
             shutil.copyfile(live / DB_NAME, self.path / DB_NAME)
         self.conn = sqlite3.connect(self.path / DB_NAME)

@@ -37,7 +37,10 @@ def allowed_chunk_ids(conn: sqlite3.Connection, filters: Filters) -> np.ndarray 
     if not filters.active:
         return None
     sql, params = where(filters)
+    # Documents first, then their chunks through the chunks_doc index: joining chunk rows to
+    # documents looked every chunk's document up (0.9 s at a million chunks).
     rows = conn.execute(
-        f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {sql}", params
+        f"SELECT id FROM chunks WHERE doc_id IN (SELECT d.id FROM documents d WHERE {sql})",
+        params,
     )
     return np.fromiter((r[0] for r in rows), dtype=np.int64)

@@ -146,3 +146,22 @@ def test_a_fund_named_after_its_owner_is_the_fund():
     assert streams("It is 100% funded by a Welsh Government Specific Grant.") == [
         "welsh_government"
     ]
+
+
+def test_the_stream_prefilter_agrees_with_each_pattern_on_the_corpus():
+    from pathlib import Path
+
+    from extract.funding import load_vocabulary
+    from extract.sentences import sentence_spans
+
+    vocab = load_vocabulary()
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    checked = 0
+    for path in corpus.glob("*.txt"):
+        text = path.read_text(encoding="utf-8")
+        for span in sentence_spans(text):
+            sentence = text[span.start : span.end]
+            each = any(p.search(sentence) for s in vocab.streams for p in s.all_patterns)
+            assert bool(vocab.any_stream.search(sentence)) == each, sentence
+            checked += each
+    assert checked >= 5  # sentences that name a stream were among those compared

@@ -66,20 +66,41 @@ def test_an_empty_index_saves_loads_and_finds_nothing(tmp_path):
     assert lexical.load(tmp_path / "empty").search("anything", 5) == []
 
 
+def test_chunks_without_an_indexable_word_index_and_find_nothing(tmp_path, embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "quote.txt").write_text("To be or not to be.\n")
+    report = index_paths(tmp_path / "idx", [docs], embedder)
+    assert report.added and not report.failed
+    snap = open_snapshot(tmp_path / "idx")
+    assert len(snap.lexical.chunk_ids) == 1 and snap.lexical.model is None
+    assert snap.lexical.search("be", 5) == []
+
+
 def test_an_index_from_an_older_schema_asks_for_a_reindex_which_upgrades_it(
     corpus_index, corpus_copy, embedder, tmp_path
 ):
     root = tmp_path / "old"
     shutil.copytree(corpus_index, root)
-    gen = open_snapshot(root).generation
-    manifest = root / "generations" / gen / "manifest.json"
-    data = json.loads(manifest.read_text())
-    manifest.write_text(json.dumps({**data, "schema_version": schema.VERSION - 1}))
+    gen = root / "generations" / open_snapshot(root).generation
+    # Make it a real schema-3 index again: FTS5 table and triggers back, version 3.
+    conn = sqlite3.connect(gen / "index.sqlite")
+    schema.m002_chunks_fts(conn)
+    conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('rebuild')")
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    shutil.rmtree(gen / "lexical")
+    data = json.loads((gen / "manifest.json").read_text())
+    (gen / "manifest.json").write_text(json.dumps({**data, "schema_version": 3}))
     with pytest.raises(IndexNotFoundError, match="older version.*precedent index"):
         open_snapshot(root)
     report = index_paths(root, [corpus_copy], embedder)
     assert report.generation and not report.added and report.chunks_embedded == 0
-    assert open_snapshot(root).lexical.search("Mersey Care", 5)
+    snap = open_snapshot(root)
+    assert snap.lexical.search("Mersey Care", 5)
+    tables = {r[0] for r in snap.conn.execute("SELECT name FROM sqlite_master")}
+    assert "chunks_fts" not in tables and "chunks_ai" not in tables
 
 
 def test_other_bm25_settings_rebuild_the_lexical_index_without_embedding(
