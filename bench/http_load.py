@@ -6,7 +6,7 @@ the same queries in-process.
 
 The index (full: 100k chunks, quick: 10k) is bench/bigindex.py's, built and cached exactly as
 bench/query_latency.py builds it (the two share ``--workdir``): real documents, chunks and
-FTS5 tables from generated text (bench/corpus.py), SYNTHETIC vectors in the vector leg
+BM25 index from generated text (bench/corpus.py), SYNTHETIC vectors in the vector leg
 (bench/synthetic.py). The server is ``precedent serve`` in its own process on a free
 127.0.0.1 port; it loads the real model the index names (all-MiniLM-L6-v2, 384 dimensions,
 as the synthetic vectors), so every request embeds its query for real in hybrid mode (the
