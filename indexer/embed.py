@@ -21,9 +21,10 @@ import logging
 import os
 import shutil
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -147,6 +148,10 @@ class Embedder:
     name: str
     model: object  # SentenceTransformer; typed loosely to keep torch out of type checking
     backend: str = TORCH
+    # An OpenVINO model runs one inference request at a time: a second thread's call fails
+    # with "Infer Request is busy" (the API's concurrent searches did), so its calls queue.
+    # Torch runs concurrent calls side by side.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def dimension(self) -> int:
@@ -171,11 +176,13 @@ class Embedder:
     ) -> np.ndarray:
         """Embed ``texts``; ``on_batch(n)`` is called after each batch (progress bars)."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        exclusive = self._lock if self.backend != TORCH else contextlib.nullcontext()
         for i in range(0, len(texts), batch_size):
             batch = list(texts[i : i + batch_size])
-            out[i : i + len(batch)] = self.model.encode(
-                batch, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
-            )
+            with exclusive:
+                out[i : i + len(batch)] = self.model.encode(
+                    batch, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
+                )
             if on_batch:
                 on_batch(len(batch))
         return out

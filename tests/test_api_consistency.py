@@ -44,3 +44,29 @@ def test_queries_during_reindexing_see_complete_generations(tmp_path, corpus_cop
     assert not errors
     assert len(seen) >= 2, "the server should pick up new generations without a restart"
     assert max(seen.values()) == additions
+
+
+def test_concurrent_hybrid_searches_all_succeed_with_the_same_answers(corpus_index, embedder):
+    """Every hybrid request embeds its query; many at once must not trip the model (an
+    OpenVINO model runs one inference at a time) and must answer as one at a time does."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = [
+        "parent infant mental health",
+        "Family Hubs funding",
+        "advocacy for mothers after repeat removals",
+        "perinatal mental health in Kent",
+    ] * 6
+    with running_server(Settings(index=corpus_index), embedder) as url:
+
+        def ask(query: str) -> tuple[int, list[str]]:
+            with httpx.Client(base_url=url, timeout=60) as c:
+                r = c.get("/search", params={"q": query})
+                ids = [x["doc_id"] for x in r.json()["results"]] if r.status_code == 200 else []
+                return r.status_code, ids
+
+        alone = {q: ask(q) for q in set(queries)}
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            together = list(pool.map(ask, queries))
+    assert [status for status, _ in together] == [200] * len(queries)
+    assert [ids for _, ids in together] == [alone[q][1] for q in queries]

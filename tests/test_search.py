@@ -68,9 +68,12 @@ def test_filters_restrict_every_leg(snapshot, embedder):
         assert [h.date for h in old.results] == ["2021-10-19"]
 
 
-def test_fts_syntax_in_user_text_is_not_a_crash(snapshot, embedder):
+def test_query_syntax_in_user_text_is_plain_words(snapshot, embedder):
     for query in ['"unbalanced', "NEAR(a b)", "* OR AND -", "col:value", "£££"]:
         search(snapshot, make_request(query, "bm25"), embedder)
+    quoted = search(snapshot, make_request('"Mersey Care" AND (BABS)', "bm25"), embedder)
+    plain = search(snapshot, make_request("Mersey Care and BABS", "bm25"), embedder)
+    assert [r.doc_id for r in quoted.results] == [r.doc_id for r in plain.results]
 
 
 @pytest.mark.parametrize(
