@@ -1,6 +1,7 @@
 """How hybrid search fuses its legs, chosen on a BEIR TRAIN split (never on test).
 
-    python bench/fusion_sweep.py [BEIR_DIR] [--split train] [--workdir DIR] [--bm25] [--json]
+    python bench/fusion_sweep.py [BEIR_DIR] [--split train] [--workdir DIR]
+        [--bm25 | --aggregate] [--json]
 
 Indexes the collection through the real indexer (re-using the index ``precedent eval`` or
 bench/beir_eval.py built in the same workdir), runs each query's lexical leg (bm25s) and
@@ -9,7 +10,9 @@ dense leg (FAISS) once, then fuses them in several ways and scores each with
 combination of min-max normalised scores at lexical weights 0.3 to 0.7. The engine uses
 ``search.fusion.convex`` with ``LEXICAL_WEIGHT``; this script is how that was chosen.
 ``--bm25`` instead rebuilds the lexical leg at each (k1, b) of ``BM25_GRID`` and scores BM25
-alone and the engine's fusion: how ``indexer.lexical.K1, B`` were chosen.
+alone and the engine's fusion: how ``indexer.lexical.K1, B`` were chosen. ``--aggregate``
+ranks documents by their best chunk plus a share of their second best (the engine uses the
+best alone).
 BEIR_DIR defaults to ../shared/benchmarks/scifact and the script says so when it is missing.
 """
 
@@ -39,6 +42,8 @@ WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
 RRF_KS = (10, 60, 100)
 # Lucene's defaults, SQLite FTS5's, Anserini's, and two steps around them.
 BM25_GRID = ((1.5, 0.75), (1.2, 0.75), (0.9, 0.4), (1.2, 0.5), (2.0, 0.75))
+# A document ranks by its best chunk (0: the engine's rule) plus this much of its second best.
+SECOND_CHUNK_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3)
 
 
 def fusions() -> dict[str, object]:
@@ -51,16 +56,18 @@ def fusions() -> dict[str, object]:
     return out
 
 
-def documents(fused: list[tuple[int, float]], doc_of: dict[int, list[str]]) -> dict[str, float]:
-    """BEIR ids by their best chunk, top 100, scores strictly decreasing by rank."""
-    ranked: list[str] = []
-    for chunk_id, _ in fused:
+def documents(
+    fused: list[tuple[int, float]], doc_of: dict[int, list[str]], second: float = 0.0
+) -> dict[str, float]:
+    """BEIR ids ranked by their best chunk's score (the engine's rule), plus ``second`` times
+    their second-best chunk's; top 100, scores strictly decreasing by rank."""
+    top: dict[str, list[float]] = {}
+    for chunk_id, score in fused:  # best first, so each id's list is its best scores
         for beir_id in doc_of.get(chunk_id, []):
-            if beir_id not in ranked:
-                ranked.append(beir_id)
-        if len(ranked) >= 100:
-            break
-    return {b: float(len(ranked) - r) for r, b in enumerate(ranked[:100])}
+            if len(kept := top.setdefault(beir_id, [])) < 2:
+                kept.append(score)
+    ranked = sorted(top, key=lambda b: -(top[b][0] + second * sum(top[b][1:])))[:100]
+    return {b: float(len(ranked) - r) for r, b in enumerate(ranked)}
 
 
 def main() -> int:
@@ -69,6 +76,9 @@ def main() -> int:
     parser.add_argument("--split", default="train")
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--bm25", action="store_true", help="sweep BM25's k1 and b instead")
+    parser.add_argument(
+        "--aggregate", action="store_true", help="sweep how chunk scores rank documents instead"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if not (args.beir_dir / "corpus.jsonl").is_file():
@@ -89,16 +99,19 @@ def main() -> int:
         for qid, text in collection.queries.items()
     }
 
-    def score(fuse, index: lexical.LexicalIndex) -> dict[str, float]:
+    def score(fuse, index: lexical.LexicalIndex, second: float = 0.0) -> dict[str, float]:
         run = {
-            qid: documents(fuse(index.search(text, DEPTH), dense[qid]), doc_of)
+            qid: documents(fuse(index.search(text, DEPTH), dense[qid]), doc_of, second)
             for qid, text in collection.queries.items()
         }
         return score_run(collection.qrels, run)
 
     results = {}
-    if args.bm25:
-        engine = lambda lex, den: convex(lex, den, LEXICAL_WEIGHT)  # noqa: E731
+    engine = lambda lex, den: convex(lex, den, LEXICAL_WEIGHT)  # noqa: E731
+    if args.aggregate:
+        for second in SECOND_CHUNK_WEIGHTS:
+            results[f"best + {second} x second chunk"] = score(engine, snapshot.lexical, second)
+    elif args.bm25:
         for k1, b in BM25_GRID:
             index = lexical.build(snapshot.conn, k1=k1, b=b)
             results[f"bm25 k1={k1} b={b}"] = score(lambda lex, den: lex, index)
