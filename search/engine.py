@@ -44,10 +44,13 @@ def dense_search(
     depth: int,
     allowed: np.ndarray | None = None,
 ) -> list[tuple[int, float]]:
-    """(chunk id, cosine) best first; ``allowed`` (chunk ids passing the filters) restricts."""
+    """(chunk id, cosine) best first, among the chunks that pass the request's filters
+    (``allowed``, when the caller has them already)."""
     if embedder is None:
         raise InvalidQueryError(f"mode {request.mode!r} needs the embedding model")
     snapshot.check_model(embedder.name)
+    if allowed is None:
+        allowed = allowed_chunk_ids(snapshot.conn, request.filters)
     query = embedder.encode([request.query])[0]
     scores, ids = vectors.search(snapshot.vectors, query, depth, allowed)
     return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
