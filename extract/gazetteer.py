@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from extract.names import NameIndex, is_acronym, name_key, normalise_name
+from extract.names import NameIndex, Token, is_acronym, name_key, normalise_name
 
 FUZZY_THRESHOLD = 92  # rapidfuzz ratio on normalised names; near misses only ("Counci")
 _BODY_WORDS = re.compile(
@@ -85,11 +85,12 @@ class Gazetteer:
         )
         return self._choices[best[0]] if best else None
 
-    def find(self, text: str) -> list[CouncilMention]:
-        """Council mentions in ``text``, longest match first, with their spans."""
+    def find(self, text: str, toks: list[Token] | None = None) -> list[CouncilMention]:
+        """Council mentions in ``text``, longest match first, with their spans (``toks``:
+        the text's tokens, when the caller has them)."""
         return [
             CouncilMention(h.entry, h.start, h.end, text[h.start : h.end], is_explicit(h.variant))
-            for h in self._index.find(text)
+            for h in self._index.find(text, toks)
         ]
 
     def successors(self, council: Council) -> tuple[Council, ...]:

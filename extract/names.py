@@ -88,8 +88,10 @@ class NameIndex(Generic[T]):
         for pairs in self._keys.values():
             yield from pairs
 
-    def find(self, text: str) -> list[NameHit[T]]:
-        toks = tokens(text)
+    def find(self, text: str, toks: list[Token] | None = None) -> list[NameHit[T]]:
+        """The longest known names in ``text``; ``toks`` are its tokens when the caller has
+        them already (one text is searched for councils and for other bodies)."""
+        toks = tokens(text) if toks is None else toks
         hits: list[NameHit[T]] = []
         i = 0
         while i < len(toks):

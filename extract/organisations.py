@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from extract.gazetteer import data_path, load_gazetteer
-from extract.names import NameIndex, normalise_name
+from extract.names import NameIndex, Token, normalise_name, tokens
 
 COMMISSIONER_KINDS = frozenset(
     {"council", "icb", "ccg", "ics", "pcc", "vru", "health_board", "planning_partnership"}
@@ -129,10 +129,19 @@ def _named(kind: str) -> Callable[[re.Match], tuple[str, str]]:
     return lambda m: (_known(_clean(m.group(0)), kind), kind)
 
 
-PATTERNS: tuple[tuple[re.Pattern, Callable[[re.Match], tuple[str, str]]], ...] = (
-    (re.compile(rf"(?:The[ \t]+)?{NAME}[ \t]+NHS[ \t]+(?:Foundation[ \t]+)?Trust\b"), _trust),
-    (re.compile(rf"{NAME}[ \t]+Health[ \t]+and[ \t]+Social[ \t]+Care[ \t]+Trust\b"), _trust),
+PATTERNS: tuple[tuple[re.Pattern, re.Pattern, Callable[[re.Match], tuple[str, str]]], ...] = (
     (
+        re.compile(r"Trust"),
+        re.compile(rf"(?:The[ \t]+)?{NAME}[ \t]+NHS[ \t]+(?:Foundation[ \t]+)?Trust\b"),
+        _trust,
+    ),
+    (
+        re.compile(r"Trust"),
+        re.compile(rf"{NAME}[ \t]+Health[ \t]+and[ \t]+Social[ \t]+Care[ \t]+Trust\b"),
+        _trust,
+    ),
+    (
+        re.compile(r"Commissioning[ \t]+Group|CCG"),
         re.compile(
             rf"(?:(?P<area>(?:NHS[ \t]+)?{_AREA})[ \t]+)?"
             r"(?:Clinical[ \t]+Commissioning[ \t]+Group|CCG)s?\b"
@@ -140,6 +149,7 @@ PATTERNS: tuple[tuple[re.Pattern, Callable[[re.Match], tuple[str, str]]], ...] =
         _ccg,
     ),
     (
+        re.compile(r"Integrated[ \t]+Care[ \t]+Board|ICB"),
         re.compile(
             rf"(?:(?P<area>(?:NHS[ \t]+)?{_AREA})[ \t]+)?"
             r"(?:Integrated[ \t]+Care[ \t]+Board|ICB)s?\b"
@@ -147,6 +157,7 @@ PATTERNS: tuple[tuple[re.Pattern, Callable[[re.Match], tuple[str, str]]], ...] =
         _icb,
     ),
     (
+        re.compile(r"Care[ \t]+(?:System|Partnership)"),
         re.compile(
             rf"{_AREA}[ \t]+(?:Integrated[ \t]+Care[ \t]+(?:System|Partnership)|"
             r"Health[ \t]+and[ \t]+Care[ \t]+Partnership)\b"
@@ -154,6 +165,7 @@ PATTERNS: tuple[tuple[re.Pattern, Callable[[re.Match], tuple[str, str]]], ...] =
         _ics,
     ),
     (
+        re.compile(r"Crime[ \t]+Commissioner"),
         re.compile(
             r"(?P<office>Office[ \t]+of[ \t]+(?:the[ \t]+)?)?"
             rf"(?:(?P<area2>{NAME})['’]?s?[ \t]+)?"
@@ -163,6 +175,7 @@ PATTERNS: tuple[tuple[re.Pattern, Callable[[re.Match], tuple[str, str]]], ...] =
         _pcc,
     ),
     (
+        re.compile(r"Violence[ \t]+Reduction"),
         re.compile(
             rf"(?:(?P<area>{NAME})['’]?s?[ \t]+)?"
             r"Violence[ \t]+Reduction[ \t]+(?P<unit>Partnership|Unit|Network)\b"
@@ -170,37 +183,49 @@ PATTERNS: tuple[tuple[re.Pattern, Callable[[re.Match], tuple[str, str]]], ...] =
         _vru,
     ),
     (
+        re.compile(r"Planning[ \t]+Partnership|PP"),
         re.compile(
             r"(?:Children['’]?s?[ \t]+Services?|Community)[ \t]+Planning[ \t]+Partnerships?\b"
             r"(?:[ \t]*\((?:CS|C)PPs?\))?|\b(?:CS|C)PPs?\b"
         ),
         _planning,
     ),
-    (re.compile(rf"{NAME}[ \t]+(?:Constabulary|Police)\b"), _named("police")),
     (
+        re.compile(r"Constabulary|Police"),
+        re.compile(rf"{NAME}[ \t]+(?:Constabulary|Police)\b"),
+        _named("police"),
+    ),
+    (
+        re.compile(r"Ltd|Limited|CIC|LLP|[Pp][Ll][Cc]"),
         re.compile(rf"{NAME}[ \t]+(?:Ltd\b\.?|Limited\b|CIC\b|LLP\b|[Pp][Ll][Cc]\b)"),
         _named("company"),
     ),
-    (re.compile(rf"{NAME}[ \t]+Women['’]s[ \t]+Aid\b"), _named("charity")),
+    (
+        re.compile(r"Aid"),
+        re.compile(rf"{NAME}[ \t]+Women['’]s[ \t]+Aid\b"),
+        _named("charity"),
+    ),
 )
 
 
 def _pattern_orgs(text: str) -> Iterator[Organisation]:
-    for pattern, canonical in PATTERNS:
+    for needle, pattern, canonical in PATTERNS:
+        if not needle.search(text):  # the word every match holds: most texts lack most
+            continue
         for m in pattern.finditer(text):
             name, kind = canonical(m)
             yield Organisation(name, kind, m.start(), m.end(), m.group(0))
 
 
-def _listed_orgs(text: str) -> Iterator[Organisation]:
-    for hit in load_bodies().find(text):
+def _listed_orgs(text: str, toks: list[Token]) -> Iterator[Organisation]:
+    for hit in load_bodies().find(text, toks):
         yield Organisation(
             hit.entry.name, hit.entry.kind, hit.start, hit.end, text[hit.start : hit.end]
         )
 
 
-def _council_orgs(text: str) -> Iterator[Organisation]:
-    for m in load_gazetteer().find(text):
+def _council_orgs(text: str, toks: list[Token]) -> Iterator[Organisation]:
+    for m in load_gazetteer().find(text, toks):
         yield Organisation(
             m.council.name, "council", m.start, m.end, m.text, m.council.gss_code, m.explicit
         )
@@ -253,7 +278,8 @@ def _is_generic(org: Organisation) -> bool:
 
 def find_organisations(text: str) -> list[Organisation]:
     """Every organisation mention in ``text`` in order, canonicalised where known."""
-    candidates = [*_pattern_orgs(text), *_listed_orgs(text), *_council_orgs(text)]
+    toks = tokens(text)
+    candidates = [*_pattern_orgs(text), *_listed_orgs(text, toks), *_council_orgs(text, toks)]
     return _resolve_generic(_non_overlapping(candidates))
 
 
