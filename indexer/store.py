@@ -74,13 +74,20 @@ class Snapshot:
         self.conn.close()
 
 
+def live_manifest(root: Path) -> dict | None:
+    """The live generation's manifest, or None when there is no index yet."""
+    gen = current_generation(root)
+    if gen is None or not (gen / MANIFEST_NAME).is_file():
+        return None
+    return json.loads((gen / MANIFEST_NAME).read_text())
+
+
 def outdated(root: Path) -> bool:
     """Whether the live generation was written by an older schema or with other BM25
     settings (the next index run rewrites it, changed files or not)."""
-    gen = current_generation(root)
-    if gen is None or not (gen / MANIFEST_NAME).is_file():
+    manifest = live_manifest(root)
+    if manifest is None:
         return False
-    manifest = json.loads((gen / MANIFEST_NAME).read_text())
     return (
         manifest["schema_version"] < SCHEMA_VERSION or manifest.get("lexical") != lexical.settings()
     )
@@ -89,10 +96,8 @@ def outdated(root: Path) -> bool:
 def indexed_model(root: Path) -> str | None:
     """The model the live generation was built with, or None when there is no index yet.
     Updates and queries load this one, so a changed default never meets an older index."""
-    gen = current_generation(root)
-    if gen is None or not (gen / MANIFEST_NAME).is_file():
-        return None
-    return json.loads((gen / MANIFEST_NAME).read_text())["model"]
+    manifest = live_manifest(root)
+    return None if manifest is None else manifest["model"]
 
 
 def open_snapshot(root: Path) -> Snapshot:
@@ -226,11 +231,8 @@ def _fsync(path: Path) -> None:
 
 def ensure_model(root: Path, model: str) -> None:
     """An existing index must be extended with the model it was built with."""
-    gen = current_generation(root)
-    if gen is None:
-        return
-    recorded = json.loads((gen / MANIFEST_NAME).read_text())["model"]
-    if recorded != model:
+    recorded = indexed_model(root)
+    if recorded is not None and recorded != model:
         raise ModelMismatchError(
             f"index {root} was built with model {recorded!r}, not {model!r}: "
             "use the same model, or index into a new directory"
