@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 T = TypeVar("T")
 
@@ -21,8 +21,7 @@ _GAP = re.compile(r"[\s.,'’\-–]*")
 MAX_GAP = 4  # characters between tokens of one name ("St. " or ",\n")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):  # a tuple: a document has thousands, made in one pass
     norm: str
     start: int
     end: int
@@ -39,7 +38,15 @@ def fold(word: str) -> str:
 
 
 def tokens(text: str) -> list[Token]:
-    return [Token(fold(m.group()), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    lower = text.lower()
+    if len(lower) != len(text):  # a letter that lower-cases to two ("İ"): offsets would move
+        return [Token(fold(m.group()), *m.span()) for m in _TOKEN.finditer(text)]
+    # Lower-casing the text once is what ``fold`` does to an ASCII word; only the rest
+    # (accented words and "&") are folded one by one.
+    return [
+        Token(w if (w := m.group()).isascii() and w != "&" else fold(w), *m.span())
+        for m in _TOKEN.finditer(lower)
+    ]
 
 
 def name_key(name: str) -> tuple[str, ...]:
@@ -80,6 +87,14 @@ class NameIndex(Generic[T]):
         # Every proper prefix of a key: the scan in ``_longest_at`` stops growing a window as
         # soon as no name starts with it, instead of trying every length at every token.
         self._prefixes = {key[:n] for key in self._keys for n in range(1, len(key))}
+        # First tokens of names that may start in lower case (an acronym such as "iCB"): any
+        # other name needs a capital or digit where it starts (``_case_ok``), so most tokens
+        # of a text need no lookup at all.
+        self._lower_starts = {
+            key[0]
+            for key, pairs in self._keys.items()
+            if any(is_acronym(v) and not _opens_upper(v) for v, _ in pairs)
+        }
 
     def lookup(self, name: str) -> list[T]:
         return [entry for _, entry in self._keys.get(name_key(name), [])]
@@ -95,6 +110,10 @@ class NameIndex(Generic[T]):
         hits: list[NameHit[T]] = []
         i = 0
         while i < len(toks):
+            first = text[toks[i].start]
+            if not (first.isupper() or first.isdigit()) and toks[i].norm not in self._lower_starts:
+                i += 1
+                continue
             hit = self._longest_at(text, toks, i)
             if hit is None:
                 i += 1
@@ -129,6 +148,11 @@ def _contiguous(text: str, window: list[Token]) -> bool:
         if len(gap) > MAX_GAP or gap.count("\n") > 1 or not _GAP.fullmatch(gap):
             return False
     return True
+
+
+def _opens_upper(variant: str) -> bool:
+    letters = re.sub(r"\W", "", variant)
+    return bool(letters) and (letters[0].isupper() or letters[0].isdigit())
 
 
 def _case_ok(variant: str, surface: str) -> bool:

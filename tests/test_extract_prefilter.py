@@ -1,0 +1,54 @@
+"""The literals a pattern's every match must contain, read from its parse tree."""
+
+import re
+
+import pytest
+
+from extract.names import Token, fold, tokens
+from extract.prefilter import Prefilter, required_literals
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (r"family hubs? (?:grant|fund)", {"family hub"}),
+        (r"(?:grant|fund(?:s|ed|ing)?\b)", {"grant", "fund"}),
+        (r"(?-i:\bBCF\b)", {"bcf"}),  # compared case-folded, so still found in "BCF"
+        (r"\bcouncil(?:'s)? (?:budget|funding)\b", {"council"}),  # the longer requirement
+        (r"(?:ab){2,3}x", {"ab"}),
+        (r"NHS England|(?-i:\bNHSE\b)", {"nhs england", "nhse"}),
+    ],
+)
+def test_required_literals(pattern: str, expected: set[str]):
+    assert required_literals(pattern, re.I) == expected
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"[^.;]{0,40}", r"(?:grant)?", r"grant|[bc]", r"(?<=x)y?", r"\w+", "(unclosed"],
+)
+def test_patterns_with_no_required_literal_give_none(pattern: str):
+    assert required_literals(pattern) is None
+
+
+def test_prefilter_never_rules_out_a_matching_text():
+    patterns = [re.compile(p, re.I) for p in (r"family hubs? grant", r"(?-i:\bVRU\b)")]
+    gate = Prefilter(patterns)
+    for text in ["FAMILY HUB GRANT", "Family Hubs grant", "funded by the VRU", "a vru"]:
+        assert gate.may_match(text)
+    assert not gate.may_match("The council agreed the contract.")
+
+
+def test_a_pattern_without_literals_makes_the_prefilter_pass_everything():
+    gate = Prefilter([re.compile(r"fund"), re.compile(r"[A-Z]\w+")])
+    assert gate.literals is None
+    assert gate.may_match("nothing to see")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["St. Helens & Knowsley", "Café Ölçer £140,000", "İstanbul Council", "ﬁnance STRASSE"],
+)
+def test_tokens_fold_each_word_and_keep_its_offsets(text: str):
+    expected = [Token(fold(m.group()), *m.span()) for m in re.finditer(r"[^\W_]+|&", text)]
+    assert tokens(text) == expected
