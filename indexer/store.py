@@ -30,6 +30,7 @@ from indexer.errors import IndexLockedError, IndexNotFoundError, ModelMismatchEr
 SCHEMA_VERSION = schema.VERSION
 DB_NAME, VECTORS_NAME, MANIFEST_NAME = "index.sqlite", "vectors.faiss", "manifest.json"
 LEXICAL_NAME = "lexical"
+VACUUM_FREE_SHARE = 0.10  # rewrite a new generation's database when more of it is free
 
 
 def default_index_dir() -> Path:
@@ -177,6 +178,7 @@ class GenerationBuilder:
         self.conn.commit()
         written = lexical.save(lexical.build(self.conn), self.path / LEXICAL_NAME)
         self.conn.execute("PRAGMA optimize")
+        _compact(self.conn)
         self.conn.close()
         vectors.save(index, self.path / VECTORS_NAME)
         manifest = {
@@ -206,6 +208,16 @@ class GenerationBuilder:
     def discard(self) -> None:
         self.conn.close()
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _compact(conn: sqlite3.Connection) -> None:
+    """Rewrite the database when most of it is free pages: each generation starts as a copy
+    of the last one, so the space of dropped tables (schema 4's FTS5 index) or of removed
+    documents would otherwise be copied on for ever."""
+    free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    if pages and free / pages > VACUUM_FREE_SHARE:
+        conn.execute("VACUUM")
 
 
 def _remove_stale(root: Path, keep: set[str], spare_one: bool = False) -> None:

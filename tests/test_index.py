@@ -60,6 +60,22 @@ def test_prune_removes_files_that_are_gone(tmp_path, embedder):
     assert open_snapshot(root).manifest["documents"] == 4
 
 
+def test_removing_most_documents_gives_their_space_back(tmp_path, embedder):
+    docs = tmp_path / "docs"
+    shutil.copytree(CORPUS, docs)
+    root = tmp_path / "idx"
+    index_paths(root, [docs], embedder)
+    full = (root / "generations" / open_snapshot(root).generation / "index.sqlite").stat().st_size
+    for path in sorted(docs.glob("*.txt"))[1:]:
+        path.unlink()
+    index_paths(root, [docs], embedder, prune=True)
+    snap = open_snapshot(root)
+    assert snap.manifest["documents"] == 1
+    # Each generation starts as a copy of the last: free pages are not carried forward.
+    assert snap.conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
+    assert (root / "generations" / snap.generation / "index.sqlite").stat().st_size < full / 2
+
+
 def test_manifest_metadata_is_attached_and_files_without_one_still_index(tmp_path, embedder):
     docs = tmp_path / "docs"
     shutil.copytree(CORPUS, docs)

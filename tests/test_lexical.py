@@ -90,6 +90,7 @@ def test_an_index_from_an_older_schema_asks_for_a_reindex_which_upgrades_it(
     conn.execute("PRAGMA user_version = 3")
     conn.commit()
     conn.close()
+    size_v3 = (gen / "index.sqlite").stat().st_size
     shutil.rmtree(gen / "lexical")
     data = json.loads((gen / "manifest.json").read_text())
     (gen / "manifest.json").write_text(json.dumps({**data, "schema_version": 3}))
@@ -101,6 +102,10 @@ def test_an_index_from_an_older_schema_asks_for_a_reindex_which_upgrades_it(
     assert snap.lexical.search("Mersey Care", 5)
     tables = {r[0] for r in snap.conn.execute("SELECT name FROM sqlite_master")}
     assert "chunks_fts" not in tables and "chunks_ai" not in tables
+    # The dropped FTS5 index's pages are given back, not copied into every later generation.
+    assert snap.conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
+    new_gen = root / "generations" / snap.generation
+    assert (new_gen / "index.sqlite").stat().st_size < 0.9 * size_v3
 
 
 def test_other_bm25_settings_rebuild_the_lexical_index_without_embedding(

@@ -1,0 +1,59 @@
+"""bench/fusion_sweep.py on a tiny generated collection: every sweep runs and is compared
+with the engine's own setting, query by query."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.fusion_sweep import compare, paired_interval, prepare, sweep_runs
+from tests.test_evaluate import _write_collection
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory: pytest.TempPathFactory, embedder):
+    beir = _write_collection(tmp_path_factory.mktemp("beir") / "tiny")
+    return prepare(beir, "test", tmp_path_factory.mktemp("work"), embedder)
+
+
+@pytest.mark.parametrize("mode", ["", "bm25", "tokenise", "aggregate", "feedback"])
+def test_each_sweep_scores_its_runs_against_the_engine(sweep, mode: str):
+    sweep.runs.clear()
+    sweep_runs(sweep, mode)
+    results = compare(sweep.collection.qrels, sweep.runs)
+    assert len(results) > 1 and "95% interval" not in results["engine"]
+    for name, m in list(results.items())[1:]:
+        assert 0.0 <= m["ndcg@10"] <= 1.0, name
+        low, high = m["95% interval"]
+        assert low <= m["ndcg@10 vs engine"] <= high, name
+
+
+def test_the_engines_own_weight_in_the_grid_differs_from_it_by_nothing(sweep):
+    sweep.runs.clear()
+    sweep_runs(sweep, "")
+    results = compare(sweep.collection.qrels, sweep.runs)
+    assert results["convex w=0.5"]["ndcg@10"] == results["engine"]["ndcg@10"]
+    assert results["convex w=0.5"]["95% interval"] == [0.0, 0.0]
+
+
+def test_paired_interval_of_a_constant_gain_is_that_gain():
+    base = {"a": 0.2, "b": 0.5, "c": 0.9}
+    diff, low, high = paired_interval({q: v + 0.1 for q, v in base.items()}, base)
+    assert diff == pytest.approx(0.1) and low == pytest.approx(0.1) and high == pytest.approx(0.1)
+    diff, low, high = paired_interval({"a": 1.0, "b": 0.5, "c": 0.9}, base)
+    assert low < diff < high  # one query gained, two did not: the interval is wide
+
+
+def test_the_sweep_says_so_when_the_collection_is_missing(tmp_path: Path):
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parent.parent / "bench" / "fusion_sweep.py"
+    out = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "nowhere")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "no BEIR collection" in out.stdout
