@@ -41,10 +41,14 @@ def tokens(text: str) -> list[Token]:
     lower = text.lower()
     if len(lower) != len(text):  # a letter that lower-cases to two ("İ"): offsets would move
         return [Token(fold(m.group()), *m.span()) for m in _TOKEN.finditer(text)]
-    # Lower-casing the text once is what ``fold`` does to an ASCII word; only the rest
-    # (accented words and "&") are folded one by one.
+    # Lower-casing the text once is what ``fold`` does to an ASCII word; the rest (accented
+    # words and "&") are folded one by one from the text as written, since lower-casing a
+    # whole text can choose another letter than a word alone would (Greek final sigma).
     return [
-        Token(w if (w := m.group()).isascii() and w != "&" else fold(w), *m.span())
+        Token(
+            w if (w := m.group()).isascii() and w != "&" else fold(text[slice(*m.span())]),
+            *m.span(),
+        )
         for m in _TOKEN.finditer(lower)
     ]
 
@@ -88,8 +92,8 @@ class NameIndex(Generic[T]):
         # soon as no name starts with it, instead of trying every length at every token.
         self._prefixes = {key[:n] for key in self._keys for n in range(1, len(key))}
         # First tokens of names that may start in lower case (an acronym such as "iCB"): any
-        # other name needs a capital or digit where it starts (``_case_ok``), so most tokens
-        # of a text need no lookup at all.
+        # other name needs a capital or digit where it starts (``_case_ok``), so a token that
+        # starts with a lower-case letter, as most do, needs no lookup at all.
         self._lower_starts = {
             key[0]
             for key, pairs in self._keys.items()
@@ -110,8 +114,7 @@ class NameIndex(Generic[T]):
         hits: list[NameHit[T]] = []
         i = 0
         while i < len(toks):
-            first = text[toks[i].start]
-            if not (first.isupper() or first.isdigit()) and toks[i].norm not in self._lower_starts:
+            if text[toks[i].start].islower() and toks[i].norm not in self._lower_starts:
                 i += 1
                 continue
             hit = self._longest_at(text, toks, i)

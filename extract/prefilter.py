@@ -4,14 +4,16 @@ all of them can be skipped without running the expression.
 Most sentences name no funding stream, yet deciding so with the vocabulary's one union
 pattern costs a try of ~50 alternatives at every character (a third of fact extraction's
 time). ``family hubs? (?:grant|fund)`` can only match where "family hub" occurs, and a
-substring test is a fast scan. The strings are read from the pattern's parse tree, as
-Python's ``re`` module parses it, so they stay right when the vocabulary changes; a pattern
-they cannot be read from (no literal it must contain, or a construct not handled here)
-gives ``None``, and the caller then always runs it.
+search for a few plain strings is a fast scan. The strings are read from the pattern's parse
+tree, as Python's ``re`` module parses it, so they stay right when the vocabulary changes; a
+pattern they cannot be read from (no literal it must contain, or a construct not handled
+here) gives ``None``, and the caller then always runs it.
 
-Comparison is on ``str.casefold()`` of both sides, which is at least as loose as
-``re.IGNORECASE`` ("K" and the Kelvin sign, "s" and the long s fold alike), so a literal
-that must match case-sensitively is still found.
+The strings are matched ignoring case, at least as loosely as ``re.IGNORECASE`` matches the
+patterns themselves, so a literal that must match case-sensitively is still found. ASCII
+strings are searched for in the case-folded text, with the two letters that re.IGNORECASE
+equates with "i" and casefold() does not ("ı", "İ") mapped to it first; other strings with
+``re.IGNORECASE`` itself, which is slower.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ Literals = frozenset[str]
 
 
 def required_literals(pattern: str, flags: int = 0) -> Literals | None:
-    """Case-folded strings at least one of which is in every match, or None if unknown."""
+    """Strings (as the pattern writes them) at least one of which every match holds, matched
+    ignoring case; None if unknown."""
     try:
         tree = sre_parse.parse(pattern, flags)
     except (re.error, RecursionError):
@@ -43,12 +46,12 @@ def _sequence(items: Iterable[tuple]) -> Literals | None:
             run += chr(arg)
             continue
         if run:
-            options.append(frozenset({run.casefold()}))
+            options.append(frozenset({run}))
             run = ""
         if (need := _item(op, arg)) is not None:
             options.append(need)
     if run:
-        options.append(frozenset({run.casefold()}))
+        options.append(frozenset({run}))
     return max(options, key=lambda need: min(map(len, need)), default=None)
 
 
@@ -76,10 +79,27 @@ class Prefilter:
         if all(need is not None for need in needs):
             found = set().union(*needs)
             # A text holding "funding" holds "fund": only the innermost strings are tested.
-            self.literals = tuple(
-                sorted(s for s in found if not any(t != s and t in s for t in found))
+            self.literals = tuple(sorted(s for s in found if not any(_inside(t, s) for t in found)))
+            self._ascii = all(s.isascii() for s in self.literals)
+            union = "|".join(map(re.escape, self.literals)) or "(?!)"
+            self._any = re.compile(
+                union.lower() if self._ascii else union, 0 if self._ascii else re.I
             )
-            self._any = re.compile("|".join(map(re.escape, self.literals)) or "(?!)")
 
     def may_match(self, text: str) -> bool:
-        return self._any is None or self._any.search(text.casefold()) is not None
+        if self._any is None:
+            return True
+        if self._ascii:  # the fast way, exact for ASCII literals: one lower-cased scan
+            text = text.translate(_TO_ASCII_I).casefold()
+        return self._any.search(text) is not None
+
+
+# Under re.IGNORECASE an ASCII letter matches these, which casefold() does not make ASCII
+# (it makes the Kelvin sign "k" and the long s "s" already).
+_TO_ASCII_I = str.maketrans({"ı": "i", "İ": "i"})
+
+
+def _inside(inner: str, outer: str) -> bool:
+    """Whether any text matching ``outer`` (ignoring case) holds a match of ``inner``: sure
+    for ASCII strings; other strings are kept rather than reasoned about."""
+    return inner != outer and inner.isascii() and outer.isascii() and inner.lower() in outer.lower()

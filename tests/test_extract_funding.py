@@ -148,6 +148,17 @@ def test_a_fund_named_after_its_owner_is_the_fund():
     ]
 
 
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Famıly hubs grant.", ["family_hubs"]),  # dotless i: re.I matches it to "i"
+        ("We receive the PUBLİC HEALTH GRANT.", ["public_health_grant"]),
+    ],
+)
+def test_streams_spelt_with_turkish_i_forms_pass_the_prefilter(sentence, expected):
+    assert streams(sentence) == expected
+
+
 def test_the_stream_prefilter_agrees_with_each_pattern_on_the_corpus():
     from pathlib import Path
 
