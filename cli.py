@@ -326,7 +326,10 @@ def evaluate(
     split: Annotated[str, typer.Option(help="Which qrels/SPLIT.tsv to score.")] = "test",
     workdir: Annotated[
         Path | None,
-        typer.Option(help="Where documents and index are kept (re-used by later runs)."),
+        typer.Option(
+            help="Where documents and index are kept (re-used by later runs); by default a"
+            " folder per collection and model in the temporary directory."
+        ),
     ] = None,
     model: Model = None,
     peers: Annotated[
@@ -335,14 +338,12 @@ def evaluate(
     as_json: Json = False,
 ) -> None:
     """Score bm25, dense and hybrid on a BEIR collection: nDCG@10, Recall@100, MRR@10."""
-    import tempfile
-
     from indexer.embed import load_embedder
-    from search.evaluate import evaluate_beir
+    from search.evaluate import default_workdir, evaluate_beir
 
-    work = workdir or Path(tempfile.gettempdir()) / f"precedent-beir-{beir_dir.resolve().name}"
     with user_errors():
         embedder = load_embedder(model)
+        work = workdir or default_workdir(beir_dir, embedder.name)
         result = evaluate_beir(beir_dir, split, embedder, work, peers=peers)
     if as_json:
         _print_json(result)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,14 +48,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     from indexer.embed import load_embedder
-    from search.evaluate import BeirError, evaluate_beir
+    from search.evaluate import BeirError, default_workdir, evaluate_beir
 
-    workdir = args.workdir or Path(tempfile.gettempdir()) / f"precedent-beir-{beir_dir.name}"
+    embedder = load_embedder()
+    workdir = args.workdir or default_workdir(beir_dir, embedder.name)
     console.print(f"indexing {beir_dir} into {workdir} (re-used when already there)")
     try:
-        result = evaluate_beir(
-            beir_dir, args.split, load_embedder(), workdir, peers=not args.no_peers
-        )
+        result = evaluate_beir(beir_dir, args.split, embedder, workdir, peers=not args.no_peers)
     except BeirError as exc:
         console.print(f"[red]{exc}[/red]")
         return 2

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +49,7 @@ from search.evaluate import (  # noqa: E402
     Collection,
     beir_ids_by_doc,
     build_index,
+    default_workdir,
     load_collection,
     score_run,
 )
@@ -280,8 +280,9 @@ def main() -> int:
     if not (args.beir_dir / "corpus.jsonl").is_file():
         console.print(f"[yellow]no BEIR collection at {args.beir_dir}: nothing to sweep[/yellow]")
         return 0
-    workdir = args.workdir or Path(tempfile.gettempdir()) / f"precedent-beir-{args.beir_dir.name}"
-    sweep = prepare(args.beir_dir, args.split, workdir, load_embedder())
+    embedder = load_embedder()
+    workdir = args.workdir or default_workdir(args.beir_dir, embedder.name)
+    sweep = prepare(args.beir_dir, args.split, workdir, embedder)
     mode = next((m for m in ("bm25", "tokenise", "aggregate", "feedback") if getattr(args, m)), "")
     sweep_runs(sweep, mode)
     results = compare(sweep.collection.qrels, sweep.runs)

