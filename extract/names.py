@@ -92,8 +92,7 @@ class NameIndex(Generic[T]):
         # soon as no name starts with it, instead of trying every length at every token.
         self._prefixes = {key[:n] for key in self._keys for n in range(1, len(key))}
         # First tokens of names that may start in lower case (an acronym such as "iCB"): any
-        # other name needs a capital or digit where it starts (``_case_ok``), so a token that
-        # starts with a lower-case letter, as most do, needs no lookup at all.
+        # other name needs a capital or digit where it starts (``_case_ok``).
         self._lower_starts = {
             key[0]
             for key, pairs in self._keys.items()
@@ -112,17 +111,18 @@ class NameIndex(Generic[T]):
         them already (one text is searched for councils and for other bodies)."""
         toks = tokens(text) if toks is None else toks
         hits: list[NameHit[T]] = []
-        i = 0
-        while i < len(toks):
-            if text[toks[i].start].islower() and toks[i].norm not in self._lower_starts:
-                i += 1
-                continue
-            hit = self._longest_at(text, toks, i)
-            if hit is None:
-                i += 1
-                continue
-            hits.append(hit[0])
-            i += hit[1]
+        lower_starts = self._lower_starts
+        # A token that starts with a lower-case letter, as most do, starts no name.
+        starts = [
+            i
+            for i, (norm, start, _) in enumerate(toks)
+            if not text[start].islower() or norm in lower_starts
+        ]
+        free = 0  # the first token not inside a name already found
+        for i in starts:
+            if i >= free and (hit := self._longest_at(text, toks, i)) is not None:
+                hits.append(hit[0])
+                free = i + hit[1]
         return hits
 
     def _longest_at(self, text: str, toks: list[Token], i: int) -> tuple[NameHit[T], int] | None:
