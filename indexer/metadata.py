@@ -1,8 +1,9 @@
 """Document metadata from a corpus manifest: ``manifest.jsonl`` beside the files (or above them).
 
-Each line names a ``file`` (relative to the manifest) and any of title, organisation,
-doc_type, date, decision_ref, source/source_url. Values found here take precedence over what
-the indexer works out from the text.
+Each line names a ``file`` (relative to the manifest, or to a ``docs/`` folder beside it: the
+layout of a manifest next to its documents' folder) and any of title, organisation, doc_type,
+date, decision_ref, source/source_url. Values found here take precedence over what the
+indexer works out from the text.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from indexer.records import DocumentMeta, LoadError
 
 MANIFEST = "manifest.jsonl"
+DOCS = "docs"  # a manifest may name its files relative to this folder beside it
 _KNOWN = {"file", "title", "organisation", "doc_type", "date", "decision_ref", "source_url"}
 
 
@@ -46,9 +48,11 @@ def lookup(path: Path) -> DocumentMeta | None:
     for folder in path.parents:
         manifest = folder / MANIFEST
         if manifest.is_file():
-            entry = _read(manifest, manifest.stat().st_mtime_ns).get(
-                path.relative_to(folder).as_posix()
-            )
+            entries = _read(manifest, manifest.stat().st_mtime_ns)
+            names = [path.relative_to(folder).as_posix()]
+            if path.is_relative_to(folder / DOCS):
+                names.append(path.relative_to(folder / DOCS).as_posix())
+            entry = next((entries[n] for n in names if n in entries), None)
             if entry is not None:
                 return entry
         if (folder / ".git").exists():  # do not wander above a repository

@@ -98,6 +98,26 @@ def test_manifest_metadata_is_attached_and_files_without_one_still_index(tmp_pat
     assert tuple(extra.fetchone()) == ("Local offer", None)
 
 
+def test_a_manifest_beside_a_docs_folder_names_its_files_within_it(tmp_path, embedder):
+    # The layout of ../shared's corpora: manifest.jsonl next to docs/, "file" under docs/.
+    (tmp_path / "docs" / "2023").mkdir(parents=True)
+    (tmp_path / "docs" / "award.txt").write_text("Award\n\nA contract was awarded.\n")
+    (tmp_path / "docs" / "2023" / "minute.txt").write_text("Minute\n\nThe board met.\n")
+    entries = [
+        {"file": "award.txt", "organisation": "Sefton Council", "title": "Direct award"},
+        {"file": "2023/minute.txt", "organisation": "Kent County Council"},
+    ]
+    (tmp_path / "manifest.jsonl").write_text("\n".join(json.dumps(e) for e in entries))
+    assert not index_paths(tmp_path / "idx", [tmp_path / "docs"], embedder).failed
+    rows = open_snapshot(tmp_path / "idx").conn.execute(
+        "SELECT title, organisation FROM documents ORDER BY source"
+    )
+    assert [tuple(r) for r in rows] == [
+        ("Minute", "Kent County Council"),
+        ("Direct award", "Sefton Council"),
+    ]
+
+
 def test_pdf_pages_and_docx_sections_reach_the_citations(tmp_path, embedder):
     docs = tmp_path / "docs"
     docs.mkdir()
