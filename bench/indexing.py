@@ -11,7 +11,9 @@ alternates between repeats so drift in background load hits both alike. Reported
   after loading the model and after the first index run;
 * index size on disk (database, vectors, embedding cache);
 * re-indexing the unchanged corpus (target: nothing embedded, under 5 s), and re-indexing
-  after one file changed.
+  after one file changed;
+* the steps of preparing a document, timed apart over the corpus after the pipeline runs:
+  loading, chunking (which counts tokens with the model's tokenizer) and fact extraction.
 
     python bench/indexing.py [--quick] [--json] [--repeats N] [--docs N]
 """
@@ -30,7 +32,10 @@ if __package__ in (None, ""):
 
 from bench import harness  # noqa: E402
 from bench.corpus import write_corpus  # noqa: E402
+from extract import extract_document  # noqa: E402
+from indexer.chunk import chunk_document  # noqa: E402
 from indexer.embed import Embedder, load_embedder  # noqa: E402
+from indexer.load import load_document  # noqa: E402
 from indexer.pipeline import index_paths  # noqa: E402
 from indexer.store import current_generation  # noqa: E402
 
@@ -115,6 +120,17 @@ def reindex(corpus: Path, root: Path, embedder: Embedder, change: Path | None) -
     }
 
 
+def prepare_steps(corpus: Path, embedder: Embedder) -> dict[str, float]:
+    """Seconds over the whole corpus for each step of ``indexer.pipeline.prepare``."""
+    files = sorted(corpus.glob("*.txt"))
+    load_s, docs = harness.timed(lambda: [load_document(f) for f in files])
+    chunk_s, _ = harness.timed(
+        lambda: [chunk_document("d", d, embedder.count_tokens, embedder.max_tokens) for d in docs]
+    )
+    extract_s, _ = harness.timed(lambda: [extract_document(d.text) for d in docs])
+    return {"load": load_s, "chunk": chunk_s, "extract": extract_s}
+
+
 def run(docs: int, repeats: int, embedder: Embedder, workdir: Path, paragraphs: int = 6) -> dict:
     corpus = workdir / "corpus"
     write_corpus(corpus, docs, seed=7, paragraphs=paragraphs)
@@ -167,6 +183,7 @@ def run(docs: int, repeats: int, embedder: Embedder, workdir: Path, paragraphs: 
         "reindex_unchanged": unchanged,
         "reindex_unchanged_median_s": statistics.median(u["seconds"] for u in unchanged),
         "reindex_one_changed": changed,
+        "prepare_steps_s": prepare_steps(corpus, embedder),
     }
 
 
@@ -208,6 +225,12 @@ def report(r: dict) -> None:
         "Pipeline time by stage (median s)",
         ["stage", "seconds", "share"],
         [(name, s, s / total) for name, s in r["stages_median_s"].items()],
+    )
+    steps = r["prepare_steps_s"]
+    harness.table(
+        "Preparing a document, step by step (one pass over the corpus, after the pipeline)",
+        ["step", "seconds", "ms per document"],
+        [(name, sec, 1000 * sec / r["documents"]) for name, sec in steps.items()],
     )
     mem, disk = r["memory"], r["disk"]
     harness.table(

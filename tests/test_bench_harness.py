@@ -145,6 +145,8 @@ def test_indexing_benchmark_runs_end_to_end(tmp_path, embedder):
     assert not any(u["generation_written"] for u in result["reindex_unchanged"])
     assert result["reindex_one_changed"]["embedded"] >= 1
     assert result["disk"]["database"] > 0
+    assert set(result["prepare_steps_s"]) == {"load", "chunk", "extract"}
+    assert all(sec > 0 for sec in result["prepare_steps_s"].values())
 
 
 def test_load_driver_sends_each_item_once_and_counts_errors():
