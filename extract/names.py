@@ -46,7 +46,7 @@ def tokens(text: str) -> list[Token]:
     # whole text can choose another letter than a word alone would (Greek final sigma).
     return [
         Token(
-            w if (w := m.group()).isascii() and w != "&" else fold(text[slice(*m.span())]),
+            w if (w := m.group()).isascii() and w != "&" else fold(text[m.start() : m.end()]),
             *m.span(),
         )
         for m in _TOKEN.finditer(lower)

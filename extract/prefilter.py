@@ -76,6 +76,7 @@ class Prefilter:
         needs = [required_literals(p.pattern, p.flags) for p in patterns]
         self.literals: tuple[str, ...] | None = None
         self._any: re.Pattern | None = None
+        self._ascii = True
         if all(need is not None for need in needs):
             found = set().union(*needs)
             # A text holding "funding" holds "fund": only the innermost strings are tested.

@@ -211,9 +211,9 @@ class GenerationBuilder:
 
 
 def _compact(conn: sqlite3.Connection) -> None:
-    """Rewrite the database when most of it is free pages: each generation starts as a copy
-    of the last one, so the space of dropped tables (schema 4's FTS5 index) or of removed
-    documents would otherwise be copied on for ever."""
+    """Rewrite the database when more than ``VACUUM_FREE_SHARE`` of it is free pages: each
+    generation starts as a copy of the last one, so the space of dropped tables (schema 4's
+    FTS5 index) or of removed documents would otherwise be copied on for ever."""
     free = conn.execute("PRAGMA freelist_count").fetchone()[0]
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     if pages and free / pages > VACUUM_FREE_SHARE:
