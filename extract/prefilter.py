@@ -20,8 +20,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from re import _constants as sre  # the parser's node types; stable across 3.11 to 3.13
-from re import _parser as sre_parse
+
+try:  # re's own parser and node types: private, but stable from 3.11 to 3.13
+    from re import _constants as sre
+    from re import _parser as sre_parse
+except ImportError:  # a Python that moved them: no literals are known, every pattern runs
+    sre = sre_parse = None
 
 Literals = frozenset[str]
 
@@ -29,6 +33,8 @@ Literals = frozenset[str]
 def required_literals(pattern: str, flags: int = 0) -> Literals | None:
     """Strings (as the pattern writes them) at least one of which every match holds, matched
     ignoring case; None if unknown."""
+    if sre_parse is None:
+        return None
     try:
         tree = sre_parse.parse(pattern, flags)
     except (re.error, RecursionError):
