@@ -209,6 +209,9 @@ PATTERNS: tuple[tuple[re.Pattern, re.Pattern, Callable[[re.Match], tuple[str, st
 
 
 def _pattern_orgs(text: str) -> Iterator[Organisation]:
+    # The needles are written by hand and match case: extract.prefilter reads literals from
+    # a pattern but compares ignoring case, and "health" or "police" in lower case pass it in
+    # most texts (extraction 2.3 -> 3.4 ms per document when it was tried).
     for needle, pattern, canonical in PATTERNS:
         if not needle.search(text):  # the word every match holds: most texts lack most
             continue
