@@ -174,17 +174,26 @@ class Embedder:
         batch_size: int = 64,
         on_batch: Callable[[int], None] | None = None,
     ) -> np.ndarray:
-        """Embed ``texts``; ``on_batch(n)`` is called after each batch (progress bars)."""
+        """Embed ``texts``; ``on_batch(n)`` is called after each batch (progress bars).
+
+        Batches are cut from the texts longest first, as sentence-transformers orders one
+        ``encode`` call, so each batch pads little: cutting them in input order instead made
+        indexing 1,000 documents 18% slower (bench/indexing.py). Rows come back in input order.
+        """
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         exclusive = self._lock if self.backend != TORCH else contextlib.nullcontext()
-        for i in range(0, len(texts), batch_size):
-            batch = list(texts[i : i + batch_size])
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        for i in range(0, len(order), batch_size):
+            rows = order[i : i + batch_size]
             with exclusive:
-                out[i : i + len(batch)] = self.model.encode(
-                    batch, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
+                out[rows] = self.model.encode(
+                    [texts[r] for r in rows],
+                    batch_size=batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
                 )
             if on_batch:
-                on_batch(len(batch))
+                on_batch(len(rows))
         return out
 
 

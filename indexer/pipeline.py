@@ -329,13 +329,18 @@ def _embed_and_build(
     reporter: Reporter,
 ):
     """Embed every chunk text the cache lacks, then build the vector index from the cache."""
-    rows = builder.conn.execute("SELECT id, text_hash FROM chunks ORDER BY id").fetchall()
+    rows = builder.conn.execute(
+        "SELECT id, text_hash, token_count FROM chunks ORDER BY id"
+    ).fetchall()
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     hashes = [r[1] for r in rows]
+    tokens = {h: n for _, h, n in rows}
     cache = EmbeddingCache(root / "embeddings.sqlite")
     try:
         found = cache.get_many(hashes, embedder.name, embedder.dimension)
-        missing = [h for h in dict.fromkeys(hashes) if h not in found]
+        # Longest first across the whole run, so each batch holds texts of like length and
+        # pads little (Embedder.encode orders within a call; this orders across calls).
+        missing = sorted((h for h in tokens if h not in found), key=lambda h: -tokens[h])
         report.chunks_cached = sum(1 for h in hashes if h in found)
         reporter.stage("embedding", total=len(missing))
         for batch in _batches(missing, EMBED_BATCH):

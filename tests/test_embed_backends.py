@@ -129,3 +129,14 @@ def test_auto_keeps_torch_vectors_for_a_named_model_and_prefers_the_fastest_othe
 def test_an_explicit_openvino_backend_that_cannot_load_is_a_clear_error(name):
     with pytest.raises(ModelLoadError, match=rf"backend '{name}' cannot load here.*openvino extra"):
         choose_backend(name, TORCH_ONLY)
+
+
+def test_encode_batches_longest_first_and_returns_rows_in_input_order(backends):
+    """Batches are cut from the texts sorted by length (less padding), yet row i is text i."""
+    embedder = backends[TORCH]
+    texts = ["short", SENTENCES[0] * 6, "a little longer text", SENTENCES[1] * 3, QUERY]
+    sizes: list[int] = []
+    together = embedder.encode(texts, batch_size=2, on_batch=sizes.append)
+    alone = np.stack([embedder.encode([t])[0] for t in texts])
+    assert np.abs(together - alone).max() < 1e-5
+    assert sizes == [2, 2, 1]
