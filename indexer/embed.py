@@ -14,6 +14,7 @@ measures speed and SciFact quality of each; ``auto`` picks the measured best (RE
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import importlib
 import json
@@ -152,6 +153,14 @@ class Embedder:
     # with "Infer Request is busy" (the API's concurrent searches did), so its calls queue.
     # Torch runs concurrent calls side by side.
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    # Counting tokens (chunking an upload) and encoding (a search) run at once in the API.
+    # Each call sets the tokenizer's truncation for itself, so on one shared tokenizer they
+    # flip it under each other: "Already borrowed" errors, or counts cut at the model's
+    # limit. Counting uses its own copy, which nothing ever truncates.
+    _counter: object = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._counter = copy.deepcopy(self.model.tokenizer)
 
     @property
     def dimension(self) -> int:
@@ -165,7 +174,9 @@ class Embedder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        encoded = self.model.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        # verbose=False: a text longer than the model's limit is what is being measured, not
+        # a mistake to warn about.
+        encoded = self._counter(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
         return [len(ids) for ids in encoded]
 
     def encode(

@@ -7,6 +7,7 @@ availability passed in. Exports go to a temporary cache folder, made once per se
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -140,3 +141,34 @@ def test_encode_batches_longest_first_and_returns_rows_in_input_order(backends):
     alone = np.stack([embedder.encode([t])[0] for t in texts])
     assert np.abs(together - alone).max() < 1e-5
     assert sizes == [2, 2, 1]
+
+
+@pytest.mark.parametrize("name", [TORCH, OPENVINO_INT8])
+def test_counting_tokens_while_another_thread_encodes(backends, name):
+    """The API indexes an upload (counting tokens, untruncated) while searches embed
+    (truncated to the model's limit). On one shared tokenizer the two flip its truncation
+    state under each other: "Already borrowed" errors, or counts cut at the limit."""
+    embedder = backends[name]
+    long_text = " ".join(SENTENCES * 40)  # far over the model's 256-token limit
+    expected = embedder.count_tokens([long_text])[0]
+    assert expected > embedder.max_tokens + 2
+    errors: list[BaseException] = []
+    counts: list[int] = []
+
+    def encode() -> None:
+        try:
+            for _ in range(15):
+                embedder.encode([long_text] * 4)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    worker = threading.Thread(target=encode)
+    worker.start()
+    try:
+        while worker.is_alive():
+            counts += embedder.count_tokens([long_text] * 8)
+    except BaseException as exc:  # noqa: BLE001
+        errors.append(exc)
+    worker.join()
+    assert not errors
+    assert counts and set(counts) == {expected}
