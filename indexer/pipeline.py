@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+import faiss
 import numpy as np
 
 from extract import DocumentFacts, extract_document
@@ -27,6 +28,7 @@ from indexer.facts_store import store_facts
 from indexer.load import discover, load_document
 from indexer.records import Chunk, DocumentMeta, LoadedDocument, LoadError
 from indexer.store import (
+    VECTORS_NAME,
     GenerationBuilder,
     WriteLock,
     current_generation,
@@ -63,6 +65,7 @@ class IndexReport:
     empty_pages: dict[str, list[int]] = field(default_factory=dict)
     chunks_embedded: int = 0
     chunks_cached: int = 0
+    vectors_reused: int = 0  # kept from the live generation's vector index, not looked up
     generation: str | None = None
 
 
@@ -327,12 +330,49 @@ def _embed_and_build(
     embedder: Embedder,
     report: IndexReport,
     reporter: Reporter,
-):
-    """Embed every chunk text the cache lacks, then build the vector index from the cache."""
+) -> faiss.Index:
+    """Vectors for every chunk: the live generation's index grown by the new chunks when it
+    can be (``_live_vectors``), else a new index; texts the cache lacks are embedded."""
     rows = builder.conn.execute(
         "SELECT id, text_hash, token_count FROM chunks ORDER BY id"
     ).fetchall()
+    live = _live_vectors(root, [r[0] for r in rows], report)
+    if live is not None:
+        held = set(vectors.ids_of(live).tolist())
+        rows = [r for r in rows if r[0] not in held]
+        report.vectors_reused = len(held)
+    found = _embed(builder, root, embedder, rows, report, reporter)
+    reporter.stage("building vector index")
     ids = np.array([r[0] for r in rows], dtype=np.int64)
+    matrix = np.stack([found[r[1]] for r in rows]) if rows else np.zeros((0, embedder.dimension))
+    if live is not None:
+        return vectors.extend(live, ids, matrix)
+    return vectors.build(ids, matrix.astype(np.float32))
+
+
+def _live_vectors(root: Path, chunk_ids: list[int], report: IndexReport) -> faiss.Index | None:
+    """The live generation's vector index, to grow, when this run only added chunks: nothing
+    removed or replaced (so every vector it holds is still its chunk's), the same schema, and
+    the grown index of the same kind. Else None: the index is built anew."""
+    live = current_generation(root)
+    if live is None or report.removed or report.updated or outdated(root):
+        return None
+    index = vectors.load(live / VECTORS_NAME)
+    if vectors.kind(index) != vectors.kind_for(len(chunk_ids)):
+        return None
+    return index if np.isin(vectors.ids_of(index), chunk_ids).all() else None
+
+
+def _embed(
+    builder: GenerationBuilder,
+    root: Path,
+    embedder: Embedder,
+    rows: list,
+    report: IndexReport,
+    reporter: Reporter,
+) -> dict[str, np.ndarray]:
+    """Vectors for the texts of ``rows`` (id, text_hash, token_count): from the embedding
+    cache, else embedded now and added to it."""
     hashes = [r[1] for r in rows]
     tokens = {h: n for _, h, n in rows}
     cache = EmbeddingCache(root / "embeddings.sqlite")
@@ -352,9 +392,7 @@ def _embed_and_build(
             report.chunks_embedded += len(batch)
     finally:
         cache.close()
-    reporter.stage("building vector index")
-    matrix = np.stack([found[h] for h in hashes]) if hashes else np.zeros((0, embedder.dimension))
-    return vectors.build(ids, matrix.astype(np.float32))
+    return found
 
 
 def _texts_for(builder: GenerationBuilder, hashes: list[str]) -> list[str]:

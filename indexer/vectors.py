@@ -25,10 +25,11 @@ TRAIN_SAMPLE = 100_000
 FILTER_EXACT_LIMIT = 50_000
 
 
-def build(ids: np.ndarray, vectors: np.ndarray, exact_limit: int = EXACT_LIMIT) -> faiss.Index:
-    """A new index over ``vectors`` keyed by ``ids``; flat when small, HNSW when large."""
+def build(ids: np.ndarray, vectors: np.ndarray, exact_limit: int | None = None) -> faiss.Index:
+    """A new index over ``vectors`` keyed by ``ids``; flat up to ``exact_limit`` (default
+    ``EXACT_LIMIT``) vectors, HNSW past it."""
     dim = vectors.shape[1]
-    if len(ids) <= exact_limit:
+    if kind_for(len(ids), exact_limit) == "flat":
         base = faiss.IndexFlatIP(dim)
     else:
         qtype = faiss.ScalarQuantizer.QT_8bit
@@ -42,6 +43,25 @@ def build(ids: np.ndarray, vectors: np.ndarray, exact_limit: int = EXACT_LIMIT) 
     if len(ids):
         index.add_with_ids(vectors, ids.astype(np.int64))
     return index
+
+
+def kind_for(count: int, exact_limit: int | None = None) -> str:
+    """The kind ``build`` makes for ``count`` vectors: "flat" or "hnsw"."""
+    return "flat" if count <= (EXACT_LIMIT if exact_limit is None else exact_limit) else "hnsw"
+
+
+def extend(index: faiss.Index, ids: np.ndarray, vectors: np.ndarray) -> faiss.Index:
+    """``index`` with ``vectors`` added under ``ids``, in place. HNSW links each new vector
+    into the graph it has, so growing a large index costs what the new vectors cost, where a
+    rebuild costs what all of them do. The 8-bit quantiser keeps the ranges it learnt."""
+    if len(ids):
+        index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
+    return index
+
+
+def ids_of(index: faiss.Index) -> np.ndarray:
+    """The ids an index built here (an ``IndexIDMap2``) holds."""
+    return faiss.vector_to_array(index.id_map)
 
 
 def kind(index: faiss.Index) -> str:

@@ -34,6 +34,7 @@ def index_report_dict(report: IndexReport) -> dict:
         "empty_pages": report.empty_pages,
         "chunks_embedded": report.chunks_embedded,
         "chunks_cached": report.chunks_cached,
+        "vectors_reused": report.vectors_reused,
         "generation": report.generation,
     }
 

@@ -19,6 +19,7 @@ from bench.query_latency import (
     measure_latency,
 )
 from bench.synthetic import Mixture, neighbour_profile
+from bench.vector_growth import run as run_growth
 from indexer import vectors
 from indexer.store import open_snapshot
 
@@ -185,3 +186,10 @@ def test_load_summary_and_median_of_passes():
     merged = median_passes([level, other, level])
     assert merged["requests"] == 11 and merged["errors"] == 2
     assert merged["p50"] == level["p50"] and merged["throughput"] == 2.0
+
+
+def test_vector_growth_benchmark_runs_and_the_grown_graph_finds_new_vectors(tmp_path):
+    r = run_growth(size=3000, added=300, repeats=1, workdir=tmp_path)
+    assert r["size"] == 3000 and r["added"] == 300 and len(r["grow_s"]) == 1
+    assert r["speedup"] == r["rebuild_median_s"] / r["grow_median_s"]
+    assert r["recall10_grown"] >= 0.9 and r["recall10_rebuilt"] >= 0.9

@@ -1,10 +1,13 @@
 import json
 import shutil
 
+import numpy as np
 import pytest
 from docx import Document
 from fpdf import FPDF
 
+from indexer import vectors
+from indexer.cache import EmbeddingCache
 from indexer.errors import ModelMismatchError
 from indexer.pipeline import index_paths
 from indexer.store import open_snapshot
@@ -42,6 +45,7 @@ def test_a_changed_file_re_embeds_only_its_new_chunks(tmp_path, embedder):
     report = index_paths(root, [docs], embedder)
     assert [p.rsplit("/", 1)[-1] for p in report.updated] == [target.name]
     assert 1 <= report.chunks_embedded <= 2
+    assert report.vectors_reused == 0  # the file's old chunks are gone: vectors rebuilt
     snap = open_snapshot(root)
     hit = search(snap, make_request("late change addendum", "bm25"), embedder).results[0]
     assert hit.source == str(target)
@@ -193,9 +197,45 @@ def test_lexical_and_vector_indexes_follow_chunk_deletions(tmp_path, embedder):
     query = "Knowsley Building Bonds"
     assert gone & {c for c, _ in before.lexical.search(query, 100)}
     (docs / "knowsley-building-bonds-evaluation.txt").unlink()
-    index_paths(root, [docs], embedder, prune=True)
+    assert index_paths(root, [docs], embedder, prune=True).vectors_reused == 0
     snap = open_snapshot(root)
     ids = [r[0] for r in snap.conn.execute("SELECT id FROM chunks ORDER BY id")]
     assert snap.lexical.chunk_ids.tolist() == ids
     assert snap.vectors.ntotal == len(ids)
     assert not gone & {c for c, _ in snap.lexical.search(query, 100)}
+
+
+@pytest.mark.parametrize("limit", [None, 0], ids=["flat", "hnsw"])
+def test_adding_documents_grows_the_live_vector_index(tmp_path, embedder, monkeypatch, limit):
+    """When a run only adds documents, the live vector index is kept and the new chunks'
+    vectors are added to it: every chunk still has exactly its own vector."""
+    if limit is not None:
+        monkeypatch.setattr(vectors, "EXACT_LIMIT", limit)  # any size is "large": HNSW
+    files = sorted(CORPUS.glob("*.txt"))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for f in files[:3]:
+        shutil.copy(f, docs)
+    root = tmp_path / "idx"
+    index_paths(root, [docs], embedder)
+    before = open_snapshot(root).vectors.ntotal
+    for f in files[3:]:
+        shutil.copy(f, docs)
+    report = index_paths(root, [docs], embedder)
+    assert len(report.added) == 2 and report.vectors_reused == before > 0
+    snap = open_snapshot(root)
+    rows = snap.conn.execute("SELECT id, text_hash FROM chunks ORDER BY id").fetchall()
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    assert snap.vectors.ntotal == len(ids) > before
+    assert sorted(vectors.ids_of(snap.vectors).tolist()) == ids.tolist()
+    assert vectors.kind(snap.vectors) == ("hnsw" if limit == 0 else "flat")
+    cache = EmbeddingCache(root / "embeddings.sqlite")
+    found = cache.get_many([h for _, h in rows], embedder.name, embedder.dimension)
+    cache.close()
+    expected = np.stack([found[h] for _, h in rows])
+    # Each chunk's own vector finds it first (the graph's 8-bit vectors are not exact).
+    for chunk_id, vector in zip(ids, expected, strict=True):
+        _, top = vectors.search(snap.vectors, vector, 1)
+        assert top.tolist() == [chunk_id]
+    if limit is None:
+        assert np.abs(snap.vectors.reconstruct_batch(ids) - expected).max() < 1e-6
