@@ -161,6 +161,10 @@ class Embedder:
 
     def __post_init__(self) -> None:
         self._counter = copy.deepcopy(self.model.tokenizer)
+        # The model's tokenizer.json may set truncation and padding. Clearing them takes the
+        # tokenizer exclusively, so it is done here, not by two first counts at once.
+        self._counter.backend_tokenizer.no_truncation()
+        self._counter.backend_tokenizer.no_padding()
 
     @property
     def dimension(self) -> int:
@@ -188,8 +192,9 @@ class Embedder:
         """Embed ``texts``; ``on_batch(n)`` is called after each batch (progress bars).
 
         Batches are cut from the texts longest first, as sentence-transformers orders one
-        ``encode`` call, so each batch pads little: cutting them in input order instead made
-        indexing 1,000 documents 18% slower (bench/indexing.py). Rows come back in input order.
+        ``encode`` call, so each batch pads little (with the pipeline ordering its calls the
+        same way, indexing 1,000 documents went from 19.9 to 16.8 s; bench/indexing.py).
+        Rows come back in input order.
         """
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         exclusive = self._lock if self.backend != TORCH else contextlib.nullcontext()
@@ -242,7 +247,11 @@ def load_embedder(
         raise
     except Exception as exc:  # the libraries raise many types; name the model and the cause
         raise ModelLoadError(f"cannot load embedding model {spec!r} ({chosen}): {exc}") from exc
-    return Embedder(name=recorded_name(spec, chosen), model=model, backend=chosen)
+    embedder = Embedder(name=recorded_name(spec, chosen), model=model, backend=chosen)
+    # The first encode sets the tokenizer's truncation to the model's limit, exclusively;
+    # done here, two first searches at once (torch runs them side by side) cannot clash.
+    embedder.encode(["warm up"])
+    return embedder
 
 
 def _sentence_transformer(path: str, backend: str = TORCH) -> object:

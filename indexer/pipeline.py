@@ -33,6 +33,7 @@ from indexer.store import (
     WriteLock,
     current_generation,
     ensure_model,
+    live_manifest,
     outdated,
 )
 
@@ -174,9 +175,9 @@ def _publish(
     report: IndexReport,
     reporter: Reporter,
 ) -> str:
-    index = _embed_and_build(builder, root, embedder, report, reporter)
+    index, build = _embed_and_build(builder, root, embedder, report, reporter)
     reporter.stage("publishing")
-    return builder.publish(index, _stats(builder))
+    return builder.publish(index, _stats(builder) | {"vector_build": build})
 
 
 def _known_sources(root: Path) -> dict[str, str]:
@@ -330,37 +331,53 @@ def _embed_and_build(
     embedder: Embedder,
     report: IndexReport,
     reporter: Reporter,
-) -> faiss.Index:
+) -> tuple[faiss.Index, dict]:
     """Vectors for every chunk: the live generation's index grown by the new chunks when it
-    can be (``_live_vectors``), else a new index; texts the cache lacks are embedded."""
+    can be (``_live_vectors``), else a new index; texts the cache lacks are embedded. Also
+    returns the settings and size of the index's last full build, for the manifest."""
     rows = builder.conn.execute(
         "SELECT id, text_hash, token_count FROM chunks ORDER BY id"
     ).fetchall()
-    live = _live_vectors(root, [r[0] for r in rows], report)
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    live, build = _live_vectors(root, ids, embedder.dimension, report)
     if live is not None:
-        held = set(vectors.ids_of(live).tolist())
-        rows = [r for r in rows if r[0] not in held]
-        report.vectors_reused = len(held)
+        new = ~np.isin(ids, vectors.ids_of(live))
+        rows = [r for r, keep in zip(rows, new, strict=True) if keep]
+        ids = ids[new]
+        report.vectors_reused = live.ntotal
     found = _embed(builder, root, embedder, rows, report, reporter)
     reporter.stage("building vector index")
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
     matrix = np.stack([found[r[1]] for r in rows]) if rows else np.zeros((0, embedder.dimension))
     if live is not None:
-        return vectors.extend(live, ids, matrix)
-    return vectors.build(ids, matrix.astype(np.float32))
+        return vectors.extend(live, ids, matrix), build
+    full = {"settings": vectors.settings(), "vectors": len(ids)}
+    return vectors.build(ids, matrix.astype(np.float32)), full
 
 
-def _live_vectors(root: Path, chunk_ids: list[int], report: IndexReport) -> faiss.Index | None:
-    """The live generation's vector index, to grow, when this run only added chunks: nothing
-    removed or replaced (so every vector it holds is still its chunk's), the same schema, and
-    the grown index of the same kind. Else None: the index is built anew."""
-    live = current_generation(root)
-    if live is None or report.removed or report.updated or outdated(root):
-        return None
-    index = vectors.load(live / VECTORS_NAME)
-    if vectors.kind(index) != vectors.kind_for(len(chunk_ids)):
-        return None
-    return index if np.isin(vectors.ids_of(index), chunk_ids).all() else None
+def _live_vectors(
+    root: Path, ids: np.ndarray, dimension: int, report: IndexReport
+) -> tuple[faiss.Index | None, dict]:
+    """The live generation's vector index and its last full build, to grow, when this run
+    only added chunks (nothing removed or replaced, so every vector it holds is still its
+    chunk's), under the same schema and build settings, to the same kind of index and less
+    than ``vectors.GROWTH_LIMIT`` times its last full build. Else (None, {}): build anew."""
+    manifest = live_manifest(root)
+    if manifest is None or report.removed or report.updated or outdated(root):
+        return None, {}
+    build = manifest.get("vector_build") or {}
+    if (
+        manifest.get("vector_index") != vectors.kind_for(len(ids))
+        or build.get("settings") != vectors.settings()
+        or len(ids) > vectors.GROWTH_LIMIT * build.get("vectors", 0)
+    ):
+        return None, {}
+    try:
+        index = vectors.load(current_generation(root) / VECTORS_NAME)
+    except RuntimeError:  # unreadable: the cache still holds every vector
+        return None, {}
+    if index.d != dimension or not np.isin(vectors.ids_of(index), ids).all():
+        return None, {}
+    return index, build
 
 
 def _embed(

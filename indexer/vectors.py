@@ -20,6 +20,9 @@ HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
 # The 8-bit quantiser learns each dimension's range from this many vectors.
 TRAIN_SAMPLE = 100_000
+# An index grown by updates is rebuilt once it holds this many times the vectors of its last
+# full build: the quantiser's ranges were learnt from that build's vectors only.
+GROWTH_LIMIT = 2.0
 # Below this many allowed ids a filtered query scores them exactly: HNSW with a very
 # selective filter walks a graph whose neighbours are mostly excluded and loses recall.
 FILTER_EXACT_LIMIT = 50_000
@@ -43,6 +46,11 @@ def build(ids: np.ndarray, vectors: np.ndarray, exact_limit: int | None = None) 
     if len(ids):
         index.add_with_ids(vectors, ids.astype(np.int64))
     return index
+
+
+def settings() -> dict:
+    """What a build fixes in an index: a grown index is only reused while these hold."""
+    return {"hnsw_m": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION, "quantiser": "8bit"}
 
 
 def kind_for(count: int, exact_limit: int | None = None) -> str:

@@ -10,7 +10,7 @@ from indexer import vectors
 from indexer.cache import EmbeddingCache
 from indexer.errors import ModelMismatchError
 from indexer.pipeline import index_paths
-from indexer.store import open_snapshot
+from indexer.store import current_generation, open_snapshot
 from search.engine import search
 from search.query import make_request
 from tests.conftest import CORPUS
@@ -229,13 +229,80 @@ def test_adding_documents_grows_the_live_vector_index(tmp_path, embedder, monkey
     assert snap.vectors.ntotal == len(ids) > before
     assert sorted(vectors.ids_of(snap.vectors).tolist()) == ids.tolist()
     assert vectors.kind(snap.vectors) == ("hnsw" if limit == 0 else "flat")
-    cache = EmbeddingCache(root / "embeddings.sqlite")
-    found = cache.get_many([h for _, h in rows], embedder.name, embedder.dimension)
-    cache.close()
-    expected = np.stack([found[h] for _, h in rows])
+    expected = _cached_vectors(root, embedder, [h for _, h in rows])
     # Each chunk's own vector finds it first (the graph's 8-bit vectors are not exact).
     for chunk_id, vector in zip(ids, expected, strict=True):
         _, top = vectors.search(snap.vectors, vector, 1)
         assert top.tolist() == [chunk_id]
     if limit is None:
         assert np.abs(snap.vectors.reconstruct_batch(ids) - expected).max() < 1e-6
+
+
+def _cached_vectors(root, embedder, hashes: list[str]) -> np.ndarray:
+    cache = EmbeddingCache(root / "embeddings.sqlite")
+    found = cache.get_many(hashes, embedder.name, embedder.dimension)
+    cache.close()
+    return np.stack([found[h] for h in hashes])
+
+
+def _vectors_match_chunks(root, embedder) -> None:
+    snap = open_snapshot(root)
+    rows = snap.conn.execute("SELECT id, text_hash FROM chunks ORDER BY id").fetchall()
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    assert sorted(vectors.ids_of(snap.vectors).tolist()) == ids.tolist()
+    expected = _cached_vectors(root, embedder, [h for _, h in rows])
+    assert np.abs(snap.vectors.reconstruct_batch(ids) - expected).max() < 1e-6
+
+
+def test_chunk_ids_freed_by_a_removal_get_the_new_chunks_vectors(tmp_path, embedder):
+    """SQLite may give a removed chunk's id to a new chunk: the run that removed it rebuilt
+    the vectors, so the run that reuses it grows an index that no longer holds it."""
+    files = sorted(CORPUS.glob("*.txt"))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for f in files[:3]:
+        shutil.copy(f, docs)
+    root = tmp_path / "idx"
+    index_paths(root, [docs], embedder)
+    top = (
+        open_snapshot(root)
+        .conn.execute(
+            "SELECT d.source, max(c.id) FROM chunks c JOIN documents d ON d.id = c.doc_id"
+        )
+        .fetchone()
+    )
+    (docs / top[0].rsplit("/", 1)[-1]).unlink()  # the document holding the highest ids
+    assert index_paths(root, [docs], embedder, prune=True).vectors_reused == 0
+    shutil.copy(files[3], docs)
+    grown = index_paths(root, [docs], embedder)
+    assert grown.vectors_reused > 0 and len(grown.added) == 1
+    new_ids = open_snapshot(root).conn.execute(
+        "SELECT min(c.id) FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.source LIKE ?",
+        (f"%{files[3].name}",),
+    )
+    new_ids = new_ids.fetchone()[0]
+    assert new_ids <= top[1]  # the freed ids were given out again
+    _vectors_match_chunks(root, embedder)
+
+
+def test_the_vector_index_is_rebuilt_when_it_cannot_be_grown(tmp_path, embedder):
+    files = sorted(CORPUS.glob("*.txt"))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(files[0], docs)
+    root = tmp_path / "idx"
+    index_paths(root, [docs], embedder)
+    # An unreadable live vector file: the cache still holds every vector.
+    (current_generation(root) / "vectors.faiss").write_bytes(b"not a faiss index")
+    shutil.copy(files[1], docs)
+    assert index_paths(root, [docs], embedder).vectors_reused == 0
+    _vectors_match_chunks(root, embedder)
+    # Past GROWTH_LIMIT times the last full build's size: rebuilt, so the 8-bit quantiser
+    # of a large index learns its ranges again.
+    for f in files[2:]:
+        shutil.copy(f, docs)
+    built = open_snapshot(root).manifest["vector_build"]["vectors"]
+    report = index_paths(root, [docs], embedder)
+    assert open_snapshot(root).manifest["chunks"] > vectors.GROWTH_LIMIT * built
+    assert report.vectors_reused == 0
+    _vectors_match_chunks(root, embedder)
