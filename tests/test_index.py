@@ -205,19 +205,25 @@ def test_lexical_and_vector_indexes_follow_chunk_deletions(tmp_path, embedder):
     assert not gone & {c for c, _ in snap.lexical.search(query, 100)}
 
 
+def _index_some(tmp_path, embedder, count: int):
+    """The corpus's files, a folder holding the first ``count`` of them, and its index."""
+    files = sorted(CORPUS.glob("*.txt"))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for f in files[:count]:
+        shutil.copy(f, docs)
+    root = tmp_path / "idx"
+    index_paths(root, [docs], embedder)
+    return files, docs, root
+
+
 @pytest.mark.parametrize("limit", [None, 0], ids=["flat", "hnsw"])
 def test_adding_documents_grows_the_live_vector_index(tmp_path, embedder, monkeypatch, limit):
     """When a run only adds documents, the live vector index is kept and the new chunks'
     vectors are added to it: every chunk still has exactly its own vector."""
     if limit is not None:
         monkeypatch.setattr(vectors, "EXACT_LIMIT", limit)  # any size is "large": HNSW
-    files = sorted(CORPUS.glob("*.txt"))
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for f in files[:3]:
-        shutil.copy(f, docs)
-    root = tmp_path / "idx"
-    index_paths(root, [docs], embedder)
+    files, docs, root = _index_some(tmp_path, embedder, 3)
     before = open_snapshot(root).vectors.ntotal
     for f in files[3:]:
         shutil.copy(f, docs)
@@ -257,13 +263,7 @@ def _vectors_match_chunks(root, embedder) -> None:
 def test_chunk_ids_freed_by_a_removal_get_the_new_chunks_vectors(tmp_path, embedder):
     """SQLite may give a removed chunk's id to a new chunk: the run that removed it rebuilt
     the vectors, so the run that reuses it grows an index that no longer holds it."""
-    files = sorted(CORPUS.glob("*.txt"))
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for f in files[:3]:
-        shutil.copy(f, docs)
-    root = tmp_path / "idx"
-    index_paths(root, [docs], embedder)
+    files, docs, root = _index_some(tmp_path, embedder, 3)
     top = (
         open_snapshot(root)
         .conn.execute(
@@ -286,12 +286,7 @@ def test_chunk_ids_freed_by_a_removal_get_the_new_chunks_vectors(tmp_path, embed
 
 
 def test_the_vector_index_is_rebuilt_when_it_cannot_be_grown(tmp_path, embedder):
-    files = sorted(CORPUS.glob("*.txt"))
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    shutil.copy(files[0], docs)
-    root = tmp_path / "idx"
-    index_paths(root, [docs], embedder)
+    files, docs, root = _index_some(tmp_path, embedder, 1)
     # An unreadable live vector file: the cache still holds every vector.
     (current_generation(root) / "vectors.faiss").write_bytes(b"not a faiss index")
     shutil.copy(files[1], docs)
