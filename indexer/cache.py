@@ -21,12 +21,16 @@ def text_hash(text: str) -> str:
 class EmbeddingCache:
     def __init__(self, path: Path) -> None:
         self.conn = sqlite3.connect(path, timeout=60)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS embeddings ("
-            " text_hash TEXT NOT NULL, model TEXT NOT NULL, vector BLOB NOT NULL,"
-            " PRIMARY KEY (text_hash, model)) WITHOUT ROWID"
-        )
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS embeddings ("
+                " text_hash TEXT NOT NULL, model TEXT NOT NULL, vector BLOB NOT NULL,"
+                " PRIMARY KEY (text_hash, model)) WITHOUT ROWID"
+            )
+        except sqlite3.Error:
+            self.conn.close()  # a half-set-up connection may hold a lock: never leave it open
+            raise
 
     def get_many(self, hashes: Iterable[str], model: str, dim: int) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}

@@ -158,6 +158,11 @@ class Embedder:
     # flip it under each other: "Already borrowed" errors, or counts cut at the model's
     # limit. Counting uses its own copy, which nothing ever truncates.
     _counter: object = field(init=False, repr=False, compare=False)
+    # OpenVINO only: the model compiled for one thread fewer (``encode_aside``).
+    _aside: object = field(default=None, init=False, repr=False, compare=False)
+    _aside_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self._counter = copy.deepcopy(self.model.tokenizer)
@@ -211,6 +216,53 @@ class Embedder:
             if on_batch:
                 on_batch(len(rows))
         return out
+
+    @property
+    def can_encode_aside(self) -> bool:
+        """Whether ``encode_aside`` can run on fewer threads than ``encode`` (OpenVINO
+        compiles a model for a thread count; torch has one thread pool per process)."""
+        return self.backend != TORCH and _cores() > 1
+
+    def encode_aside(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed ``texts`` as one batch with one thread fewer than the machine has cores,
+        leaving a core to a Python thread that is busy beside it (the indexer preparing
+        documents, indexer/embed_ahead.py). The same model file as ``encode``: only the
+        thread count differs. Needs ``can_encode_aside``."""
+        import torch
+
+        features = self._preprocess(list(texts))
+        with self._aside_lock:
+            if self._aside is None:  # compiled on first use: most embedders never need it
+                self._aside = _compile_aside(self.model)
+            inputs = {
+                p.get_any_name(): features[p.get_any_name()].numpy() for p in self._aside.inputs
+            }
+            hidden = self._aside(inputs)[0]
+        with torch.inference_mode():
+            features["token_embeddings"] = torch.from_numpy(hidden)
+            for module in list(self.model)[1:]:  # pooling and the rest, as the model defines
+                features = module(features)
+            embeddings = torch.nn.functional.normalize(features["sentence_embedding"], p=2, dim=1)
+        return embeddings.float().numpy()
+
+    def _preprocess(self, texts: list[str]) -> dict:
+        """Tokenised model input, as ``SentenceTransformer.encode`` makes it (``preprocess``
+        from sentence-transformers 6, ``tokenize`` before)."""
+        preprocess = getattr(self.model, "preprocess", None) or self.model.tokenize
+        return preprocess(texts)
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _compile_aside(model: object) -> object:
+    """The OpenVINO model of a sentence-transformers ``model``, compiled for one thread
+    fewer than the machine's cores."""
+    import openvino
+
+    config = {**OV_CONFIG, "INFERENCE_NUM_THREADS": max(1, _cores() - 1)}
+    return openvino.Core().compile_model(model[0].auto_model.model, "CPU", config)
 
 
 def load_embedder(

@@ -24,6 +24,7 @@ from indexer import metadata, vectors
 from indexer.cache import EmbeddingCache, text_hash
 from indexer.chunk import chunk_document
 from indexer.embed import Embedder
+from indexer.embed_ahead import EmbedAhead
 from indexer.facts_store import store_facts
 from indexer.load import discover, load_document
 from indexer.records import Chunk, DocumentMeta, LoadedDocument, LoadError
@@ -112,8 +113,13 @@ def index_paths(
     prune: bool = False,
     reporter: Reporter | None = None,
     lock_timeout: float = 600,
+    embed_ahead: bool = True,
 ) -> IndexReport:
-    """Bring the index at ``root`` up to date with the files under ``paths``."""
+    """Bring the index at ``root`` up to date with the files under ``paths``.
+
+    ``embed_ahead``: embed on the idle core while documents are still being prepared
+    (indexer/embed_ahead.py); False embeds only once all are prepared, which
+    bench/indexing.py measures against."""
     reporter = reporter or _Silent()
     report = IndexReport()
     with WriteLock(root, lock_timeout):
@@ -126,13 +132,15 @@ def index_paths(
         upgrade = outdated(root)
         if not todo and not gone and not upgrade:
             return report
-        with _building(root, embedder) as builder:
+        with _building(root, embedder) as builder, EmbedAhead(root, embedder, embed_ahead) as ahead:
             _remove_documents(builder, gone, report)
-            _store_documents(builder, todo, embedder, known, report, reporter)
+            _store_documents(builder, todo, embedder, known, report, reporter, ahead)
             if not (report.added or report.updated or report.removed or upgrade):
                 builder.discard()  # every changed file failed or was a duplicate
                 return report
-            report.generation = _publish(builder, root, embedder, report, reporter)
+            ahead.finish()
+            report.chunks_embedded = len(ahead.embedded)
+            report.generation = _publish(builder, root, embedder, report, reporter, ahead.embedded)
     return report
 
 
@@ -174,8 +182,11 @@ def _publish(
     embedder: Embedder,
     report: IndexReport,
     reporter: Reporter,
+    fresh: set[str] = frozenset(),
 ) -> str:
-    index, build = _embed_and_build(builder, root, embedder, report, reporter)
+    """Embed and build the vector index, then publish. ``fresh``: text hashes this run has
+    already embedded (``EmbedAhead``), which the cache now holds but were not cached before."""
+    index, build = _embed_and_build(builder, root, embedder, report, reporter, fresh)
     reporter.stage("publishing")
     return builder.publish(index, _stats(builder) | {"vector_build": build})
 
@@ -231,6 +242,7 @@ def _store_documents(
     known: dict[str, str],
     report: IndexReport,
     reporter: Reporter,
+    ahead: EmbedAhead,
 ) -> None:
     reporter.stage("loading", total=len(todo))
     for prepared in _prepared(todo, embedder, report, reporter):
@@ -243,6 +255,7 @@ def _store_documents(
             continue
         builder.conn.execute("DELETE FROM documents WHERE source = ?", (source,))
         _insert_document(builder, prepared)
+        ahead.add(prepared.chunks)
         (report.updated if source in known else report.added).append(source)
         if prepared.doc.empty_pages:
             report.empty_pages[source] = list(prepared.doc.empty_pages)
@@ -331,6 +344,7 @@ def _embed_and_build(
     embedder: Embedder,
     report: IndexReport,
     reporter: Reporter,
+    fresh: set[str],
 ) -> tuple[faiss.Index, dict]:
     """Vectors for every chunk: the live generation's index grown by the new chunks when it
     can be (``_live_vectors``), else a new index; texts the cache lacks are embedded. Also
@@ -345,7 +359,7 @@ def _embed_and_build(
         rows = [r for r, keep in zip(rows, new, strict=True) if keep]
         ids = ids[new]
         report.vectors_reused = live.ntotal
-    found = _embed(builder, root, embedder, rows, report, reporter)
+    found = _embed(builder, root, embedder, rows, report, reporter, fresh)
     reporter.stage("building vector index")
     matrix = np.stack([found[r[1]] for r in rows]) if rows else np.zeros((0, embedder.dimension))
     if live is not None:
@@ -387,9 +401,10 @@ def _embed(
     rows: list,
     report: IndexReport,
     reporter: Reporter,
+    fresh: set[str],
 ) -> dict[str, np.ndarray]:
     """Vectors for the texts of ``rows`` (id, text_hash, token_count): from the embedding
-    cache, else embedded now and added to it."""
+    cache (where ``EmbedAhead`` put this run's new texts), else embedded now and added to it."""
     hashes = [r[1] for r in rows]
     tokens = {h: n for _, h, n in rows}
     cache = EmbeddingCache(root / "embeddings.sqlite")
@@ -398,8 +413,9 @@ def _embed(
         # Longest first across the whole run, so each batch holds texts of like length and
         # pads little (Embedder.encode orders within a call; this orders across calls).
         missing = sorted((h for h in tokens if h not in found), key=lambda h: -tokens[h])
-        report.chunks_cached = sum(1 for h in hashes if h in found)
-        reporter.stage("embedding", total=len(missing))
+        report.chunks_cached = sum(1 for h in hashes if h in found and h not in fresh)
+        if missing:
+            reporter.stage("embedding", total=len(missing))
         for batch in _batches(missing, EMBED_BATCH):
             texts = _texts_for(builder, batch)
             vecs = embedder.encode(texts, on_batch=reporter.advance)

@@ -1,0 +1,107 @@
+"""Embedding chunk texts on the idle core while the indexer is still preparing documents.
+
+Preparing a document (loading, chunking, fact extraction) is Python on one core, and the
+model then runs on all of them: done one after the other, a core idles while documents are
+prepared. Running the model beside preparation at full width does not help (tried: the two
+fight for the cores, bench/indexing.py took as long). So while documents are prepared, a
+worker thread embeds the chunks already stored with a model compiled for one thread fewer
+than the machine's cores (``Embedder.encode_aside``) and puts the vectors in the embedding
+cache. When preparation ends the worker stops after its current batch, and the pipeline's
+embedding step embeds the rest at full width; the cache hands it what the worker did.
+
+Texts wait until a window of ``WINDOW`` has gathered and the worker is free; each window is
+embedded longest first, so batches hold texts of like length. Backends that cannot run on
+fewer threads (torch: one thread pool per process) skip all this.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from types import TracebackType
+
+from indexer.cache import EmbeddingCache, text_hash
+from indexer.embed import Embedder
+from indexer.records import Chunk
+
+WINDOW = 256  # texts gathered before the worker starts on them
+BATCH = 16  # texts per model call on the worker: how long ``finish`` may wait for it
+
+Window = dict[str, tuple[str, int]]  # text hash -> (text, token count)
+
+
+class EmbedAhead:
+    """Use as a context manager; ``add`` each stored document's chunks, then ``finish``.
+    ``embedded`` holds the hashes the worker embedded and cached."""
+
+    def __init__(self, root: Path, embedder: Embedder, enabled: bool = True) -> None:
+        self.root, self.embedder = root, embedder
+        self.enabled = enabled and embedder.can_encode_aside
+        self.embedded: set[str] = set()
+        self._pending: Window = {}
+        self._seen: set[str] = set()
+        self._running: Future[set[str]] | None = None
+        self._stop = threading.Event()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-ahead")
+
+    def __enter__(self) -> EmbedAhead:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # On an error the worker finishes its batch (cached, so kept) and stops: it must not
+        # outlive the run that owns the model.
+        self._stop.set()
+        self._worker.shutdown(wait=True, cancel_futures=True)
+
+    def add(self, chunks: list[Chunk]) -> None:
+        if not self.enabled:
+            return
+        for chunk in chunks:
+            key = text_hash(chunk.text)
+            if key not in self._seen:
+                self._seen.add(key)
+                self._pending[key] = (chunk.text, chunk.token_count)
+        if len(self._pending) >= WINDOW and self._collect(wait=False):
+            window, self._pending = self._pending, {}
+            self._running = self._worker.submit(self._embed_window, window)
+
+    def finish(self) -> None:
+        """Stop the worker after its current batch; what it did not reach is left for the
+        pipeline's embedding step."""
+        self._stop.set()
+        self._collect(wait=True)
+
+    def _collect(self, wait: bool) -> bool:
+        """Take the worker's result if it has one (or ``wait`` for it); True when free."""
+        if self._running is None:
+            return True
+        if not (wait or self._running.done()):
+            return False
+        self.embedded |= self._running.result()  # the worker's error is raised here
+        self._running = None
+        return True
+
+    def _embed_window(self, window: Window) -> set[str]:
+        """On the worker thread (so with its own cache connection): embed the texts of
+        ``window`` the cache lacks, longest first, until told to stop."""
+        cache = EmbeddingCache(self.root / "embeddings.sqlite")
+        done: set[str] = set()
+        try:
+            found = cache.get_many(window, self.embedder.name, self.embedder.dimension)
+            missing = sorted((h for h in window if h not in found), key=lambda h: -window[h][1])
+            for i in range(0, len(missing), BATCH):
+                if self._stop.is_set():
+                    break
+                batch = missing[i : i + BATCH]
+                vectors = self.embedder.encode_aside([window[h][0] for h in batch])
+                cache.put_many(dict(zip(batch, vectors, strict=True)), self.embedder.name)
+                done.update(batch)
+        finally:
+            cache.close()
+        return done

@@ -1,0 +1,99 @@
+"""Embedding on the idle core while documents are prepared (indexer/embed_ahead.py), with the
+real model, a real embedding cache and real index runs."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from indexer import embed_ahead
+from indexer.cache import EmbeddingCache, text_hash
+from indexer.embed import TORCH, load_embedder
+from indexer.embed_ahead import EmbedAhead
+from indexer.pipeline import index_paths
+from indexer.records import Chunk
+from indexer.store import open_snapshot
+
+TEXTS = [
+    "The council agreed to fund a parent-infant mental health service for new parents.",
+    "Cabinet approved a direct award to the provider for a further twelve months.",
+    "The evaluation found that families waited less for a first appointment.",
+    "Funding comes from the Public Health Grant and the Better Care Fund.",
+    "A tender for the integrated sexual health service opens in the spring.",
+    "The decision is subject to call-in until the end of the month.",
+]
+
+
+def _chunks(texts: list[str]) -> list[Chunk]:
+    return [Chunk("doc", i, 0, len(t), t, 1, 1, None, len(t.split())) for i, t in enumerate(texts)]
+
+
+def _cached(root, embedder, hashes) -> dict[str, np.ndarray]:
+    cache = EmbeddingCache(root / "embeddings.sqlite")
+    try:
+        return cache.get_many(hashes, embedder.name, embedder.dimension)
+    finally:
+        cache.close()
+
+
+def test_encode_aside_gives_the_vectors_encode_gives(embedder):
+    assert embedder.can_encode_aside  # the default backend is OpenVINO int8
+    aside = embedder.encode_aside(TEXTS)
+    assert aside.shape == (len(TEXTS), embedder.dimension) and aside.dtype == np.float32
+    assert np.allclose(aside, embedder.encode(TEXTS), atol=1e-6)
+    assert np.allclose(np.linalg.norm(aside, axis=1), 1.0, atol=1e-5)
+
+
+def test_the_worker_caches_what_it_embeds_and_stops_when_told(tmp_path, embedder, monkeypatch):
+    monkeypatch.setattr(embed_ahead, "WINDOW", 4)
+    monkeypatch.setattr(embed_ahead, "BATCH", 2)
+    hashes = [text_hash(t) for t in TEXTS]
+    # In a run only the worker opens the cache until it stops. This test polls it beside the
+    # worker, so the file is made first: two connections creating one SQLite file at once
+    # can fail to take its lock.
+    EmbeddingCache(tmp_path / "embeddings.sqlite").close()
+    with EmbedAhead(tmp_path, embedder) as ahead:
+        ahead.add(_chunks(TEXTS))
+        deadline = time.monotonic() + 60
+        while not _cached(tmp_path, embedder, hashes) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        ahead.finish()
+    cached = _cached(tmp_path, embedder, hashes)
+    assert ahead.embedded and set(cached) == ahead.embedded <= set(hashes)
+    by_hash = dict(zip(hashes, embedder.encode(TEXTS), strict=True))
+    for key, vector in cached.items():
+        assert np.allclose(vector, by_hash[key], atol=1e-6)
+
+
+def test_a_backend_that_cannot_run_aside_leaves_everything_to_the_pipeline(tmp_path, monkeypatch):
+    monkeypatch.setattr(embed_ahead, "WINDOW", 1)
+    torch = load_embedder(backend=TORCH)
+    assert not torch.can_encode_aside
+    with EmbedAhead(tmp_path, torch) as ahead:
+        ahead.add(_chunks(TEXTS))
+        ahead.finish()
+    assert not ahead.embedded and not (tmp_path / "embeddings.sqlite").exists()
+
+
+@pytest.mark.parametrize("window", [1, 4, 10**9])
+def test_every_chunk_gets_its_own_vector_whoever_embedded_it(
+    tmp_path, embedder, corpus_copy, monkeypatch, window
+):
+    monkeypatch.setattr(embed_ahead, "WINDOW", window)
+    monkeypatch.setattr(embed_ahead, "BATCH", 2)
+    root = tmp_path / "idx"
+    report = index_paths(root, [corpus_copy], embedder)
+    snap = open_snapshot(root)
+    try:
+        rows = snap.conn.execute("SELECT id, text FROM chunks ORDER BY id").fetchall()
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        stored = snap.vectors.reconstruct_batch(ids)
+    finally:
+        snap.close()
+    assert report.chunks_embedded == len({text for _, text in rows}) and report.chunks_cached == 0
+    expected = embedder.encode([text for _, text in rows])
+    # The pipeline embeds each text in a batch of other texts, and int8 results move by
+    # ~1e-3 with the padding: each stored vector must still be its own chunk's.
+    assert np.min(np.sum(stored * expected, axis=1)) > 0.999
