@@ -3,6 +3,7 @@ real model, a real embedding cache and real index runs."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -97,3 +98,34 @@ def test_every_chunk_gets_its_own_vector_whoever_embedded_it(
     # The pipeline embeds each text in a batch of other texts, and int8 results move by
     # ~1e-3 with the padding: each stored vector must still be its own chunk's.
     assert np.min(np.sum(stored * expected, axis=1)) > 0.999
+
+
+def test_searches_embed_while_the_worker_embeds(embedder):
+    """In the API an upload's index run (the worker, ``encode_aside``) and searches
+    (``encode``) embed at once, on one tokenizer and two compiled models: neither may fail
+    or change the other's vectors."""
+    long_texts = [" ".join(TEXTS * 8)] * 4  # over the model's limit: truncation is in play
+    aside_expected = embedder.encode_aside(long_texts)
+    query_expected = embedder.encode(TEXTS[:1])
+    errors: list[BaseException] = []
+    results: list[np.ndarray] = []
+
+    def worker() -> None:
+        try:
+            for _ in range(10):
+                results.append(embedder.encode_aside(long_texts))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    queries = []
+    try:
+        while thread.is_alive():
+            queries.append(embedder.encode(TEXTS[:1]))
+    except BaseException as exc:  # noqa: BLE001
+        errors.append(exc)
+    thread.join()
+    assert not errors and len(results) == 10 and queries
+    assert all(np.array_equal(r, aside_expected) for r in results)
+    assert all(np.allclose(q, query_expected, atol=1e-6) for q in queries)
