@@ -221,19 +221,19 @@ class Embedder:
     def can_encode_aside(self) -> bool:
         """Whether ``encode_aside`` can run on fewer threads than ``encode`` (OpenVINO
         compiles a model for a thread count; torch has one thread pool per process)."""
-        return self.backend != TORCH and _cores() > 1
+        return self.backend != TORCH and self._aside_threads() >= 1
 
     def encode_aside(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed ``texts`` as one batch with one thread fewer than the machine has cores,
-        leaving a core to a Python thread that is busy beside it (the indexer preparing
-        documents, indexer/embed_ahead.py). The same model file as ``encode``: only the
-        thread count differs. Needs ``can_encode_aside``."""
+        """Embed ``texts`` as one batch with one thread fewer than ``encode`` uses, leaving
+        a core to a Python thread that is busy beside it (the indexer preparing documents,
+        indexer/embed_ahead.py). The same model file as ``encode``, and the same vectors for
+        the same batch: only the thread count differs. Needs ``can_encode_aside``."""
         import torch
 
         features = self._preprocess(list(texts))
         with self._aside_lock:
             if self._aside is None:  # compiled on first use: most embedders never need it
-                self._aside = _compile_aside(self.model)
+                self._aside = _compile(self.model, self._aside_threads())
             inputs = {
                 p.get_any_name(): features[p.get_any_name()].numpy() for p in self._aside.inputs
             }
@@ -245,23 +245,29 @@ class Embedder:
             embeddings = torch.nn.functional.normalize(features["sentence_embedding"], p=2, dim=1)
         return embeddings.float().numpy()
 
+    def _aside_threads(self) -> int:
+        """One fewer than the threads the model's own compiled form uses (OpenVINO counts
+        physical cores there, not hyper-threads); 0 for torch."""
+        if self.backend == TORCH:
+            return 0
+        ov_model = self.model[0].auto_model
+        ov_model.compile()  # compiled already after load_embedder's first encode; else now
+        return int(ov_model.request.get_property("INFERENCE_NUM_THREADS")) - 1
+
     def _preprocess(self, texts: list[str]) -> dict:
         """Tokenised model input, as ``SentenceTransformer.encode`` makes it (``preprocess``
-        from sentence-transformers 6, ``tokenize`` before)."""
+        from sentence-transformers 6, ``tokenize`` before). It shares the model's tokenizer
+        with ``encode`` in other threads, unlocked: safe because both ask for the same
+        truncation and padding, which the tokenizer only takes exclusively to change."""
         preprocess = getattr(self.model, "preprocess", None) or self.model.tokenize
         return preprocess(texts)
 
 
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def _compile_aside(model: object) -> object:
-    """The OpenVINO model of a sentence-transformers ``model``, compiled for one thread
-    fewer than the machine's cores."""
+def _compile(model: object, threads: int) -> object:
+    """The OpenVINO model of a sentence-transformers ``model``, compiled for ``threads``."""
     import openvino
 
-    config = {**OV_CONFIG, "INFERENCE_NUM_THREADS": max(1, _cores() - 1)}
+    config = {**OV_CONFIG, "INFERENCE_NUM_THREADS": threads}
     return openvino.Core().compile_model(model[0].auto_model.model, "CPU", config)
 
 

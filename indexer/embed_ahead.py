@@ -16,6 +16,7 @@ fewer threads (torch: one thread pool per process) skip all this.
 
 from __future__ import annotations
 
+import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -24,6 +25,8 @@ from types import TracebackType
 from indexer.cache import EmbeddingCache, text_hash
 from indexer.embed import Embedder
 from indexer.records import Chunk
+
+log = logging.getLogger(__name__)
 
 WINDOW = 256  # texts gathered before the worker starts on them
 BATCH = 16  # texts per model call on the worker: how long ``finish`` may wait for it
@@ -78,13 +81,19 @@ class EmbedAhead:
         self._collect(wait=True)
 
     def _collect(self, wait: bool) -> bool:
-        """Take the worker's result if it has one (or ``wait`` for it); True when free."""
+        """Take the worker's result if it has one (or ``wait`` for it); True when free.
+        A failed worker only costs speed: it is switched off, and the pipeline's embedding
+        step embeds what it did not (a real fault in the model fails there, in its place)."""
         if self._running is None:
             return True
         if not (wait or self._running.done()):
             return False
-        self.embedded |= self._running.result()  # the worker's error is raised here
-        self._running = None
+        running, self._running = self._running, None
+        try:
+            self.embedded |= running.result()
+        except Exception as exc:
+            self.enabled = False
+            log.warning("embedding beside preparation stopped, the rest embeds after: %s", exc)
         return True
 
     def _embed_window(self, window: Window) -> set[str]:
@@ -96,12 +105,12 @@ class EmbedAhead:
             found = cache.get_many(window, self.embedder.name, self.embedder.dimension)
             missing = sorted((h for h in window if h not in found), key=lambda h: -window[h][1])
             for i in range(0, len(missing), BATCH):
-                if self._stop.is_set():
-                    break
                 batch = missing[i : i + BATCH]
                 vectors = self.embedder.encode_aside([window[h][0] for h in batch])
                 cache.put_many(dict(zip(batch, vectors, strict=True)), self.embedder.name)
                 done.update(batch)
+                if self._stop.is_set():  # checked after a batch: a window sent is begun
+                    break
         finally:
             cache.close()
         return done

@@ -10,6 +10,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -66,6 +67,7 @@ class IndexReport:
     duplicates: list[tuple[str, str]] = field(default_factory=list)
     empty_pages: dict[str, list[int]] = field(default_factory=dict)
     chunks_embedded: int = 0
+    chunks_embedded_aside: int = 0  # of those, embedded while documents were prepared
     chunks_cached: int = 0
     vectors_reused: int = 0  # kept from the live generation's vector index, not looked up
     generation: str | None = None
@@ -139,7 +141,7 @@ def index_paths(
                 builder.discard()  # every changed file failed or was a duplicate
                 return report
             ahead.finish()
-            report.chunks_embedded = len(ahead.embedded)
+            report.chunks_embedded = report.chunks_embedded_aside = len(ahead.embedded)
             report.generation = _publish(builder, root, embedder, report, reporter, ahead.embedded)
     return report
 
@@ -182,7 +184,7 @@ def _publish(
     embedder: Embedder,
     report: IndexReport,
     reporter: Reporter,
-    fresh: set[str] = frozenset(),
+    fresh: AbstractSet[str] = frozenset(),
 ) -> str:
     """Embed and build the vector index, then publish. ``fresh``: text hashes this run has
     already embedded (``EmbedAhead``), which the cache now holds but were not cached before."""
@@ -344,7 +346,7 @@ def _embed_and_build(
     embedder: Embedder,
     report: IndexReport,
     reporter: Reporter,
-    fresh: set[str],
+    fresh: AbstractSet[str],
 ) -> tuple[faiss.Index, dict]:
     """Vectors for every chunk: the live generation's index grown by the new chunks when it
     can be (``_live_vectors``), else a new index; texts the cache lacks are embedded. Also
@@ -401,7 +403,7 @@ def _embed(
     rows: list,
     report: IndexReport,
     reporter: Reporter,
-    fresh: set[str],
+    fresh: AbstractSet[str],
 ) -> dict[str, np.ndarray]:
     """Vectors for the texts of ``rows`` (id, text_hash, token_count): from the embedding
     cache (where ``EmbedAhead`` put this run's new texts), else embedded now and added to it."""
@@ -419,9 +421,9 @@ def _embed(
         for batch in _batches(missing, EMBED_BATCH):
             texts = _texts_for(builder, batch)
             vecs = embedder.encode(texts, on_batch=reporter.advance)
-            fresh = dict(zip(batch, vecs, strict=True))
-            cache.put_many(fresh, embedder.name)  # committed per batch: a crash keeps them
-            found.update(fresh)
+            embedded = dict(zip(batch, vecs, strict=True))
+            cache.put_many(embedded, embedder.name)  # committed per batch: a crash keeps them
+            found.update(embedded)
             report.chunks_embedded += len(batch)
     finally:
         cache.close()

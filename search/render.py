@@ -78,7 +78,12 @@ def print_index_report(console: Console, report: IndexReport, root: Path) -> Non
         f"indexed {len(report.added)} new, {len(report.updated)} changed, "
         f"{report.unchanged} unchanged, {len(report.removed)} removed, "
         f"{len(report.failed)} failed; embedded {report.chunks_embedded} chunks "
-        f"({report.chunks_cached} from cache"
+        + (
+            f"({report.chunks_embedded_aside} while loading) "
+            if report.chunks_embedded_aside
+            else ""
+        )
+        + f"({report.chunks_cached} from cache"
         + (f", {report.vectors_reused} vectors kept" if report.vectors_reused else "")
         + f") -> {root}"
         + (f" ({report.generation})" if report.generation else " (no changes)"),

@@ -33,6 +33,7 @@ def index_report_dict(report: IndexReport) -> dict:
         "duplicates": [{"file": a, "same_as": b} for a, b in report.duplicates],
         "empty_pages": report.empty_pages,
         "chunks_embedded": report.chunks_embedded,
+        "chunks_embedded_aside": report.chunks_embedded_aside,
         "chunks_cached": report.chunks_cached,
         "vectors_reused": report.vectors_reused,
         "generation": report.generation,

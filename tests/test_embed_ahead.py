@@ -94,6 +94,8 @@ def test_every_chunk_gets_its_own_vector_whoever_embedded_it(
     finally:
         snap.close()
     assert report.chunks_embedded == len({text for _, text in rows}) and report.chunks_cached == 0
+    # A window sent to the worker is begun, so a small window always has the worker embed.
+    assert (report.chunks_embedded_aside > 0) == (window < len(rows))
     expected = embedder.encode([text for _, text in rows])
     # The pipeline embeds each text in a batch of other texts, and int8 results move by
     # ~1e-3 with the padding: each stored vector must still be its own chunk's.
@@ -129,3 +131,32 @@ def test_searches_embed_while_the_worker_embeds(embedder):
     assert not errors and len(results) == 10 and queries
     assert all(np.array_equal(r, aside_expected) for r in results)
     assert all(np.allclose(q, query_expected, atol=1e-6) for q in queries)
+
+
+def test_a_failing_worker_only_costs_speed(tmp_path, embedder, corpus_copy, monkeypatch, caplog):
+    """The worker is a speed-up: when its model call fails, the run still indexes every
+    chunk, embedding them all after preparation, and says why in the log."""
+    monkeypatch.setattr(embed_ahead, "WINDOW", 1)
+
+    def broken(texts):
+        raise RuntimeError("compiling the second model failed")
+
+    monkeypatch.setattr(embedder, "encode_aside", broken)
+    root = tmp_path / "idx"
+    report = index_paths(root, [corpus_copy], embedder)
+    snap = open_snapshot(root)
+    try:
+        chunks = snap.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        assert snap.vectors.ntotal == chunks > 0
+    finally:
+        snap.close()
+    assert report.generation and report.chunks_embedded_aside == 0 and report.chunks_embedded
+    assert "compiling the second model failed" in caplog.text
+
+
+def test_the_worker_stops_when_the_run_fails(tmp_path, embedder, monkeypatch):
+    monkeypatch.setattr(embed_ahead, "WINDOW", 1)
+    with pytest.raises(KeyError), EmbedAhead(tmp_path, embedder) as ahead:
+        ahead.add(_chunks(TEXTS))
+        raise KeyError("a document failed in a way the pipeline does not expect")
+    assert not [t for t in threading.enumerate() if t.name.startswith("embed-ahead")]
