@@ -70,3 +70,52 @@ def test_concurrent_hybrid_searches_all_succeed_with_the_same_answers(corpus_ind
             together = list(pool.map(ask, queries))
     assert [status for status, _ in together] == [200] * len(queries)
     assert [ids for _, ids in together] == [alone[q][1] for q in queries]
+
+
+def test_an_upload_embeds_beside_searches_over_http(tmp_path, corpus_index, embedder, monkeypatch):
+    """An upload's index run embeds on its worker (``encode_aside``; a window of one text
+    makes it start at once) while hybrid searches embed their queries: every request
+    succeeds, and the upload is then found with vectors that are its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    from indexer import embed_ahead
+    from indexer.store import open_snapshot
+
+    monkeypatch.setattr(embed_ahead, "WINDOW", 1)
+    root = tmp_path / "idx"
+    shutil.copytree(corpus_index, root)
+    sentences = [
+        f"Quillbury Council item {n}: the board approved a grant of £{1000 + n} for outreach."
+        for n in range(150)
+    ]
+    upload = ("quillbury.txt", "\n".join(sentences).encode(), "text/plain")
+    queries = ["parent infant mental health", "Family Hubs funding", "perinatal mental health"] * 4
+    settings = Settings(index=root, api_key="k", max_upload_bytes=1_000_000)
+    with running_server(settings, embedder) as url:
+
+        def ask(query: str) -> int:
+            with httpx.Client(base_url=url, timeout=60) as c:
+                return c.get("/search", params={"q": query}).status_code
+
+        with ThreadPoolExecutor(max_workers=4) as pool, httpx.Client(base_url=url) as c:
+            searches = [pool.submit(ask, q) for q in queries]
+            created = c.post(
+                "/documents", files={"file": upload}, headers={"X-API-Key": "k"}, timeout=120
+            )
+            statuses = [s.result() for s in searches]
+            found = c.get("/search", params={"q": "Quillbury outreach grant"}).json()
+    assert created.status_code == 201, created.text
+    assert statuses == [200] * len(queries)
+    doc_id = created.json()["doc_id"]
+    assert found["results"][0]["doc_id"] == doc_id
+    snap = open_snapshot(root)
+    try:
+        rows = snap.conn.execute("SELECT id, text FROM chunks WHERE doc_id = ?", (doc_id,))
+        ids, texts = zip(*rows.fetchall(), strict=True)
+        stored = snap.vectors.reconstruct_batch(np.array(ids, dtype=np.int64))
+    finally:
+        snap.close()
+    assert len(ids) > 1
+    assert np.min(np.sum(stored * embedder.encode(list(texts)), axis=1)) > 0.999
