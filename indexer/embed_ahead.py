@@ -5,7 +5,7 @@ model then runs on all of them: done one after the other, a core idles while doc
 prepared. Running the model beside preparation at full width does not help (tried: the two
 fight for the cores, bench/indexing.py took as long). So while documents are prepared, a
 worker thread embeds the chunks already stored with a model compiled for one thread fewer
-than the machine's cores (``Embedder.encode_aside``) and puts the vectors in the embedding
+than the model's own (``Embedder.encode_aside``) and puts the vectors in the embedding
 cache. When preparation ends the worker stops after its current batch, and the pipeline's
 embedding step embeds the rest at full width; the cache hands it what the worker did.
 

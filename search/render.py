@@ -56,6 +56,16 @@ class ProgressReporter:
             self.progress.advance(self.task, n)
 
 
+def _embedding_detail(report: IndexReport) -> str:
+    parts = []
+    if report.chunks_embedded_aside:
+        parts.append(f"{report.chunks_embedded_aside} while loading")
+    parts.append(f"{report.chunks_cached} from cache")
+    if report.vectors_reused:
+        parts.append(f"{report.vectors_reused} vectors kept")
+    return ", ".join(parts)
+
+
 def print_index_report(console: Console, report: IndexReport, root: Path) -> None:
     for failure in report.failed:
         console.print(
@@ -78,14 +88,7 @@ def print_index_report(console: Console, report: IndexReport, root: Path) -> Non
         f"indexed {len(report.added)} new, {len(report.updated)} changed, "
         f"{report.unchanged} unchanged, {len(report.removed)} removed, "
         f"{len(report.failed)} failed; embedded {report.chunks_embedded} chunks "
-        + (
-            f"({report.chunks_embedded_aside} while loading) "
-            if report.chunks_embedded_aside
-            else ""
-        )
-        + f"({report.chunks_cached} from cache"
-        + (f", {report.vectors_reused} vectors kept" if report.vectors_reused else "")
-        + f") -> {root}"
+        f"({_embedding_detail(report)}) -> {root}"
         + (f" ({report.generation})" if report.generation else " (no changes)"),
         highlight=False,
     )
