@@ -150,7 +150,7 @@ def test_indexing_benchmark_runs_end_to_end(tmp_path, embedder):
     assert set(result["prepare_steps_s"]) == {"load", "chunk", "extract"}
     assert all(sec > 0 for sec in result["prepare_steps_s"].values())
     # Three tiny documents never fill the worker's window; the arm without it runs too.
-    assert result["serial_ratio"] > 0 and result["pipeline_runs"][0]["embedded_aside"] == 0
+    assert result["serial_ratio"] > 0 and result["pipeline_embedded_aside"] == [0]
     report_indexing(result)
 
 
