@@ -11,9 +11,10 @@ combination at lexical weights 0.3 to 0.7 of min-max normalised scores (the engi
 z-scores. The engine uses ``search.fusion.convex`` with ``LEXICAL_WEIGHT``; this script is
 how that was chosen. ``--bm25`` instead rebuilds the lexical leg at each (k1, b) of
 ``BM25_GRID`` and scores BM25 alone and the engine's fusion: how ``indexer.lexical.K1, B``
-were chosen. ``--tokenise`` does the same for stopwords and stemmers. ``--aggregate`` ranks
-documents by their best chunk plus a share of their second best (the engine uses the best
-alone). ``--feedback`` adds pseudo-relevance feedback to the dense leg (Rocchio: the query
+were chosen; then bm25s's other BM25 variants (``BM25_METHODS``) at the engine's k1 and b.
+``--tokenise`` does the same for stopwords and stemmers. ``--aggregate`` ranks documents by
+their best chunk plus a share of their second best (the engine uses the best alone).
+``--feedback`` adds pseudo-relevance feedback to the dense leg (Rocchio: the query
 vector plus a share of the mean vector of the fused top chunks, searched again).
 
 Every run is compared query by query with the engine's own setting: the mean difference in
@@ -62,6 +63,9 @@ WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
 RRF_KS = (10, 60, 100)
 # Lucene's defaults, SQLite FTS5's, Anserini's, and two steps around them.
 BM25_GRID = ((1.5, 0.75), (1.2, 0.75), (0.9, 0.4), (1.2, 0.5), (2.0, 0.75))
+# bm25s's variants besides Lucene's (the engine's): Robertson's idf, ATIRE's, and BM25L and
+# BM25+ (Lv & Zhai), which lift long texts' scores by a constant delta (bm25s's default 0.5).
+BM25_METHODS = ("robertson", "atire", "bm25l", "bm25+")
 # A document ranks by its best chunk (0: the engine's rule) plus this much of its second best.
 SECOND_CHUNK_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3)
 # bm25s stopword lists and PyStemmer algorithms (None: none); the engine's is ("en", "english").
@@ -103,8 +107,11 @@ def fusions() -> dict[str, object]:
     return out
 
 
-def bm25_variant(conn, stopwords: str | None, stemmer: str | None) -> Callable[[str], Leg]:
-    """A lexical leg over the same chunk texts as ``indexer.lexical`` with other tokenising."""
+def bm25_variant(
+    conn, stopwords: str | None, stemmer: str | None, method: str = "lucene"
+) -> Callable[[str], Leg]:
+    """A lexical leg over the same chunk texts as ``indexer.lexical`` with other tokenising
+    or another of bm25s's BM25 variants."""
     stem = Stemmer.Stemmer(stemmer) if stemmer else None
     rows = conn.execute(
         "SELECT id, coalesce(section, '') || '\n' || text FROM chunks ORDER BY id"
@@ -116,7 +123,7 @@ def bm25_variant(conn, stopwords: str | None, stemmer: str | None) -> Callable[[
             texts, stopwords=stopwords, stemmer=stem, return_ids=False, show_progress=False
         )
 
-    model = bm25s.BM25(k1=lexical.K1, b=lexical.B)
+    model = bm25s.BM25(k1=lexical.K1, b=lexical.B, method=method)
     model.index(tokens([r[1] for r in rows]), show_progress=False)
 
     def search(query: str) -> Leg:
@@ -214,6 +221,11 @@ def sweep_runs(sweep: Sweep, mode: str) -> None:
             legs = {q: index.search(text, DEPTH) for q, text in queries}
             sweep.add(f"bm25 k1={k1} b={b}", alone, legs)
             sweep.add(f"hybrid k1={k1} b={b}", engine, legs)
+        for method in BM25_METHODS:
+            search = bm25_variant(sweep.snapshot.conn, "en", "english", method)
+            legs = {q: search(text) for q, text in queries}
+            sweep.add(f"bm25 {method}", alone, legs)
+            sweep.add(f"hybrid {method}", engine, legs)
     elif mode == "tokenise":
         for stopwords, stemmer in TOKENISERS:
             search = bm25_variant(sweep.snapshot.conn, stopwords, stemmer)

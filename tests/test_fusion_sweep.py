@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.fusion_sweep import compare, paired_interval, prepare, sweep_runs
+from bench.fusion_sweep import (
+    BM25_METHODS,
+    bm25_variant,
+    compare,
+    paired_interval,
+    prepare,
+    sweep_runs,
+)
 from tests.test_evaluate import _write_collection
 
 
@@ -35,6 +42,27 @@ def test_the_engines_own_weight_in_the_grid_differs_from_it_by_nothing(sweep):
     results = compare(sweep.collection.qrels, sweep.runs)
     assert results["convex w=0.5"]["ndcg@10"] == results["engine"]["ndcg@10"]
     assert results["convex w=0.5"]["95% interval"] == [0.0, 0.0]
+
+
+def test_the_variant_leg_with_the_engines_settings_is_the_engines_lexical_leg(sweep):
+    search = bm25_variant(sweep.snapshot.conn, "en", "english", "lucene")
+    for q, text in sweep.collection.queries.items():
+        ours = sweep.lexical[q]
+        theirs = search(text)
+        assert [c for c, _ in theirs] == [c for c, _ in ours], q
+        assert [s for _, s in theirs] == pytest.approx([s for _, s in ours]), q
+
+
+def test_the_bm25_sweep_scores_each_variant_alone_and_fused(sweep):
+    sweep.runs.clear()
+    sweep_runs(sweep, "bm25")
+    for method in BM25_METHODS:
+        assert f"bm25 {method}" in sweep.runs and f"hybrid {method}" in sweep.runs
+    # BM25+ adds delta to every matching term's weight: its scores are above Lucene's.
+    plus = bm25_variant(sweep.snapshot.conn, "en", "english", "bm25+")
+    q, text = next((q, t) for q, t in sweep.collection.queries.items() if sweep.lexical[q])
+    lucene = dict(sweep.lexical[q])
+    assert all(score > lucene[c] for c, score in plus(text) if c in lucene)
 
 
 def test_paired_interval_of_a_constant_gain_is_that_gain():
