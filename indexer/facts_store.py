@@ -22,6 +22,11 @@ def _amount(doc: LoadedDocument, fact: Fact) -> dict:
     }
 
 
+def fact_dict(doc: LoadedDocument, f: Fact) -> dict:
+    """A fact as plain data, as the facts table holds it."""
+    return {"kind": f.kind, "value": f.value, **_evidence(doc, f.evidence)}
+
+
 def record_dict(doc: LoadedDocument, r: CommissioningRecord) -> dict:
     """A commissioning record as plain data, evidence with offsets and pages."""
     return {

@@ -82,13 +82,24 @@ def compare(snapshot: Snapshot, sides: list[Side], top: int = 10) -> Comparison:
     return result
 
 
+# The facts table's kind behind each facet that a record holds as one value or a list.
+FACT_KIND = {
+    "service": "service",
+    "provider": "provider",
+    "mechanism": "mechanism",
+    "duration": "duration",
+    "funding": "funding_stream",
+    "dates": "decision_date",
+}
+
+
 def facet_values(side: Side, facet: str) -> list[FacetValue]:
-    """Distinct values of one facet across a side's records, each with a quote behind it."""
+    """Distinct values of one facet across a side's records, each quoted from the sentence
+    that states it; no quote where none is found (never a sentence that does not state it)."""
     labels = {s.id: s.label for s in load_vocabulary().streams}
     found: dict[str, FacetValue] = {}
     for rec in side.records:
-        quote = rec["evidence"][0] if rec["evidence"] else None
-        for value, evidence in _facet(rec, facet, labels, quote):
+        for value, evidence in _facet(side, rec, facet, labels):
             if value and value not in found:
                 e = evidence or {}
                 found[value] = FacetValue(
@@ -102,18 +113,34 @@ def facet_values(side: Side, facet: str) -> list[FacetValue]:
     return list(found.values())
 
 
-def _facet(rec: dict, facet: str, labels: dict[str, str], quote: dict | None):
-    if facet == "funding":
-        return [(labels.get(s, s), _quote_with(rec, s) or quote) for s in rec["funding_streams"]]
+def _facet(side: Side, rec: dict, facet: str, labels: dict[str, str]):
+    """(shown value, evidence dict or None) for each value of ``facet`` in one record."""
     if facet == "amounts":
         return [(a["text"], a["evidence"]) for a in rec["amounts"]]
+    kind = FACT_KIND[facet]
+    if facet == "funding":
+        return [(labels.get(s, s), _stated(side, rec, kind, s)) for s in rec["funding_streams"]]
+    value = rec["decision_date" if facet == "dates" else facet]
     if facet == "dates":
-        return [(rec["decision_date"], quote)]
-    return [(rec[facet], _quote_with(rec, rec[facet]) or quote)]
+        return [(value, _stated(side, rec, kind, value))]
+    return [(value, _stated(side, rec, kind, value) or _quote_with(rec, value))]
+
+
+def _stated(side: Side, rec: dict, kind: str, value: str | None) -> dict | None:
+    """The evidence of the fact of ``kind`` stating ``value`` in the record's document, one
+    of the record's own sentences first."""
+    own = {(e["start"], e["end"]) for e in rec["evidence"]}
+    facts = [
+        f
+        for f in side.facts
+        if f["doc_id"] == rec["doc_id"] and f["kind"] == kind and f["value"] == value
+    ]
+    return min(facts, key=lambda f: (f["start"], f["end"]) not in own, default=None)
 
 
 def _quote_with(rec: dict, value: str | None) -> dict | None:
-    """The record's evidence sentence sharing the most words with ``value``, if any does."""
+    """The record's evidence sentence sharing the most words with ``value``, if any does
+    (a value the record derived, such as a service named by the document's title)."""
     if not value:
         return None
     words = {w for w in re.findall(r"\w+", value.lower()) if len(w) > 2}

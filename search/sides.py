@@ -18,7 +18,7 @@ from extract import extract_document
 from indexer.chunk import chunk_document
 from indexer.embed import Embedder
 from indexer.errors import DocumentNotFoundError
-from indexer.facts_store import record_dict
+from indexer.facts_store import fact_dict, record_dict
 from indexer.load import load_document
 from indexer.pipeline import document_id
 from indexer.store import Snapshot
@@ -45,6 +45,9 @@ class Side:
     passages: list[Passage]
     vectors: np.ndarray  # one unit vector per passage
     records: list[dict]  # commissioning records, each with "doc_id" and evidence
+    # Single facts (kind, value, evidence start/end/quote/page, "doc_id"): the sentence that
+    # states each value a record holds.
+    facts: list[dict]
 
 
 def resolve_side(
@@ -101,7 +104,8 @@ def indexed_side(
         organisation = next(iter(orgs)) if len(orgs) == 1 else None
         title = conn.execute("SELECT title FROM documents WHERE id = ?", (doc_ids[0],))
         label = title.fetchone()[0] or label
-    return Side(label, doc_ids, organisation, passages, vectors, _records(conn, doc_ids))
+    records, facts = _records(conn, doc_ids), _facts(conn, doc_ids)
+    return Side(label, doc_ids, organisation, passages, vectors, records, facts)
 
 
 def _records(conn: sqlite3.Connection, doc_ids: list[str]) -> list[dict]:
@@ -113,6 +117,16 @@ def _records(conn: sqlite3.Connection, doc_ids: list[str]) -> list[dict]:
             record[key] = json.loads(record[key])
         out.append(record)
     return out
+
+
+def _facts(conn: sqlite3.Connection, doc_ids: list[str]) -> list[dict]:
+    marks = ",".join("?" * len(doc_ids))
+    rows = conn.execute(
+        "SELECT doc_id, kind, value, start, end, quote, page FROM facts"
+        f" WHERE doc_id IN ({marks}) ORDER BY doc_id, start",
+        doc_ids,
+    )
+    return [dict(r) for r in rows]
 
 
 def draft_side(path: Path, embedder: Embedder) -> Side:
@@ -129,5 +143,7 @@ def draft_side(path: Path, embedder: Embedder) -> Side:
     vectors = embedder.encode([p.text for p in passages])
     facts = extract_document(doc.text)
     records = [{**record_dict(doc, r), "doc_id": doc_id} for r in facts.records]
+    stated = [{**fact_dict(doc, f), "doc_id": doc_id} for f in facts.facts]
     organisation = next((r["commissioner"] for r in records if r["commissioner"]), None)
-    return Side(doc.title or path.name, [doc_id], organisation, passages, vectors, records)
+    label = doc.title or path.name
+    return Side(label, [doc_id], organisation, passages, vectors, records, stated)

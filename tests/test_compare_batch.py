@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from api.settings import Settings
 from cli import app
+from extract.funding import load_vocabulary, match_streams
 from search.batch import Question, run_batch, run_manifest
 from search.batch_output import ProgressWriter, progress_path
 from search.compare import compare
@@ -162,6 +163,42 @@ def test_compare_st_helens_and_kent_shows_both_funding_streams_with_quotes(
     assert json.loads(cli.stdout)["sides"] == ["St Helens Borough Council", "Kent County Council"]
     html = page.read_text()
     assert "£3,051,809" in html and "<script" not in html
+
+
+def test_every_facet_quote_states_its_value(snapshot, embedder, tmp_path):
+    """A facet's quote is the sentence stating that value, at its offsets: never another
+    sentence of the same record (the decision's title once stood behind its funding)."""
+    labels = {s.id: s.label for s in load_vocabulary().streams}
+    draft = tmp_path / "draft.md"
+    draft.write_text(
+        "# Draft decision\n\nDecision date: 4 March 2024.\n\nWe propose a direct award to "
+        "Mersey Care NHS Foundation Trust to run a parent-infant mental health service.\n\n"
+        "It is funded by the Family Hubs and Start for Life programme grant of £90,000.\n"
+    )
+    specs = ("St Helens", "Sefton", "KCC", "Knowsley", str(draft))
+    sides = [resolve_side(snapshot, s, embedder) for s in specs]
+    facets = compare(snapshot, sides).facets
+    texts = {doc_id: _text(snapshot, doc_id) for side in sides[:-1] for doc_id in side.doc_ids}
+    texts[sides[-1].doc_ids[0]] = draft.read_text()
+    quoted = 0
+    for facet, by_side in facets.items():
+        for value in (v for values in by_side.values() for v in values if v.quote):
+            quoted += 1
+            assert texts[value.doc_id][value.start : value.end] == value.quote, value
+            if facet == "funding":
+                streams = {m.stream for m in match_streams(value.quote, assume_cue=True)}
+                assert value.value in {labels[s] for s in streams}, value
+            if facet == "dates":
+                year, month, day = value.value.split("-")
+                assert year in value.quote and str(int(day)) in value.quote, value
+    funding = {v.value: v for v in facets["funding"][sides[-1].label]}
+    assert "Family Hubs" in funding["Family Hubs and Start for Life (DfE)"].quote
+    assert quoted >= 20
+
+
+def _text(snapshot, doc_id: str) -> str:
+    row = snapshot.conn.execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()
+    return row[0]
 
 
 def test_stock_sections_are_down_weighted(snapshot, embedder):
