@@ -7,6 +7,7 @@ Named errors become one-line messages with exit status 2; files that fail to ind
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ import typer
 from rich.console import Console
 
 from indexer.errors import PrecedentError
+from indexer.records import LoadError
 from indexer.store import default_index_dir
 from search import render, serialize
 
@@ -28,6 +30,14 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
+
+
+@app.callback()
+def _quiet_parsers() -> None:
+    # pypdf logs its parser's complaints about a broken file ("invalid pdf header") as
+    # warnings; the file is reported once, as one line naming it and why.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+
 
 IndexDir = Annotated[
     Path | None,
@@ -57,10 +67,11 @@ DateTo = Annotated[str | None, typer.Option("--to", help="On or before YYYY-MM-D
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn the library's named errors into one line on stderr and exit status 2."""
+    """Turn the library's named errors into one line on stderr and exit status 2; a file
+    that cannot be read (a draft given to compare or precedents) names itself and why."""
     try:
         yield
-    except PrecedentError as exc:
+    except (PrecedentError, LoadError) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from None
 
@@ -149,7 +160,9 @@ def evidence(
     funding: Annotated[
         str | None, typer.Option(help="Funding stream id or label, e.g. family_hubs.")
     ] = None,
-    depth: Annotated[int, typer.Option(help="Documents retrieved before grouping.")] = 20,
+    depth: Annotated[
+        int, typer.Option(min=1, max=200, help="Documents retrieved before grouping.")
+    ] = 20,
     as_json: Json = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
 ) -> None:
@@ -229,7 +242,9 @@ def compare(
         list[str], typer.Argument(help="Two or more: document ids, file paths or councils.")
     ],
     index: IndexDir = None,
-    top: Annotated[int, typer.Option(help="Aligned passage pairs shown per pair.")] = 10,
+    top: Annotated[
+        int, typer.Option(min=1, max=50, help="Aligned passage pairs shown per pair.")
+    ] = 10,
     as_json: Json = False,
     html: Annotated[
         Path | None, typer.Option("--html", help="Also write a standalone HTML page here.")
@@ -263,7 +278,7 @@ def compare(
 def precedents(
     item: Annotated[str, typer.Argument(help="A draft file, or an indexed document id.")],
     index: IndexDir = None,
-    k: Annotated[int, typer.Option("-k", help="Number of precedents.")] = 10,
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="Number of precedents.")] = 10,
     as_json: Json = False,
 ) -> None:
     """Decisions by other organisations most like a draft report or an indexed decision."""

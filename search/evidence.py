@@ -78,10 +78,9 @@ def answer(
         h for h in hits if _about(snapshot.conn, h.doc_id, h.organisation, filters.organisation)
     ]
     rows = _group(snapshot.conn, [h.doc_id for h in docs])
-    if funding:
-        rows = [r for r in rows if _has_stream(r, funding)]
-    notes = _notes(snapshot.conn, filters.organisation, funding, len(docs), rows)
-    return EvidenceAnswer(question, snapshot.generation, len(docs), rows, notes)
+    shown = [r for r in rows if _has_stream(r, funding)] if funding else rows
+    notes = _notes(snapshot.conn, filters.organisation, funding, len(docs), rows, shown)
+    return EvidenceAnswer(question, snapshot.generation, len(docs), shown, notes)
 
 
 def _about(conn: sqlite3.Connection, doc_id: str, issuer: str | None, wanted: str | None) -> bool:
@@ -137,14 +136,27 @@ def _has_stream(row: EvidenceRow, wanted: str) -> bool:
     return any(wanted == s["id"] or wanted in s["label"].lower() for s in row.funding_streams)
 
 
+def _no_such_funding(funding: str, matched: int) -> str:
+    """No row has the stream asked for; when no stream of the vocabulary is meant either (a
+    fund no stream covers is kept under its own name), list the streams there are."""
+    note = f"no {funding!r} funding stated in {matched} matching documents"
+    streams = load_vocabulary().streams
+    wanted = funding.lower()
+    if any(wanted == s.id or wanted in s.label.lower() for s in streams):
+        return note
+    return f"{note}; {funding!r} names no funding stream ({', '.join(s.id for s in streams)})"
+
+
 def _notes(
     conn: sqlite3.Connection,
     organisation: str | None,
     funding: str | None,
     matched: int,
     rows: list[EvidenceRow],
+    shown: list[EvidenceRow],
 ) -> list[str]:
-    """Say plainly what was not found: no documents at all differs from no funding stated."""
+    """Say plainly what was not found: no documents at all differs from no funding stated.
+    ``rows``: every row of the matching documents; ``shown``: those the funding filter kept."""
     if organisation and matched == 0 and not _any_documents_for(conn, organisation):
         return [f"no documents for this council: {organisation}"]
     if matched == 0:
@@ -155,9 +167,9 @@ def _notes(
         notes.append(f"no commissioning facts stated in {matched} matching documents")
     elif unfunded == len(rows):
         notes.append(f"no funding stated in {matched} matching documents")
-    if funding and not rows:
-        notes.append(f"no {funding!r} funding stated in {matched} matching documents")
-    unknown = sum(1 for r in rows if not r.organisation)
+    if funding and rows and not shown:
+        notes.append(_no_such_funding(funding, matched))
+    unknown = sum(1 for r in shown if not r.organisation)
     if unknown:
         notes.append(f"{unknown} row(s) whose documents never name the commissioner: {NOT_STATED}")
     return notes

@@ -1,7 +1,10 @@
 """The CLI as a user runs it: exit codes, messages, JSON shape, help text and docs."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -50,12 +53,33 @@ def test_search_table_shows_the_citation(corpus_index):
         (["search", "x", "--mode", "fuzzy"], "mode"),
         (["show", "zzzz"], "not a document id"),
         (["show", "ffffffff"], "no document"),
+        (["compare", "St Helens", "KCC", "--top", "-1"], "'--top': -1 is not in the range"),
+        (["precedents", "St Helens", "-k", "0"], "'-k': 0 is not in the range"),
+        (["evidence", "funding", "--depth", "0"], "'--depth': 0 is not in the range"),
     ],
 )
 def test_bad_input_is_a_clear_message_and_exit_2(corpus_index, args, message):
     result = _run(*args, "--index", str(corpus_index))
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+@pytest.mark.parametrize("command", ["precedents", "compare"])
+def test_a_draft_that_cannot_be_read_is_one_line_naming_it(corpus_index, tmp_path, command):
+    """In a real process: pypdf's own warnings about the file would reach stderr there."""
+    broken = tmp_path / "draft.pdf"
+    broken.write_bytes(bytes(range(255, -1, -1)))  # no PDF header: pypdf warns, then fails
+    args = [str(broken)] + (["St Helens"] if command == "compare" else [])
+    result = subprocess.run(
+        [sys.executable, "-c", "from cli import app; app()", command, *args],
+        env={**os.environ, "PRECEDENT_INDEX": str(corpus_index)},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {broken}: "), result.stderr
 
 
 @pytest.mark.parametrize("command", [["search", "funding"], ["stats"], ["show", "abcd"]])

@@ -87,7 +87,13 @@ def test_not_found_is_said_plainly(snapshot, embedder):
     assert none.rows == [] and none.notes == ["no documents for this council: Wigan"]
     kent = answer(snapshot, QUESTION, embedder, Filters(organisation="KCC"), funding="household")
     assert kent.rows == [] and kent.matched_documents == 1
-    assert "no 'household' funding stated in 1 matching documents" in kent.notes
+    assert kent.notes == ["no 'household' funding stated in 1 matching documents"]
+    # Filtering rows away must not turn into "no commissioning facts stated".
+    bogus = answer(snapshot, QUESTION, embedder, funding="bogus")
+    assert bogus.rows == [] and bogus.matched_documents == 5
+    assert len(bogus.notes) == 1, bogus.notes
+    assert bogus.notes[0].startswith("no 'bogus' funding stated in 5 matching documents;")
+    assert "names no funding stream (family_hubs, " in bogus.notes[0]
     assert evidence_dict(answer(snapshot, QUESTION, embedder))["rows"][0]["organisation"]
 
 
