@@ -127,6 +127,16 @@ def _flat(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` on one line, cut to about ``limit`` characters at a word, with "…" when
+    cut: a shortened quote must look shortened (its citation spans all of it)."""
+    flat = _flat(text).strip()
+    if len(flat) <= limit:
+        return flat
+    cut = flat.rfind(" ", 0, limit)
+    return flat[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + "…"
+
+
 def print_response(console: Console, response: SearchResponse) -> None:
     if not response.results:
         console.print(
@@ -229,7 +239,7 @@ def print_evidence(console: Console, answer: EvidenceAnswer) -> None:
         how = "\n".join(x or NOT_STATED for x in (row.mechanism, row.duration, row.decision_date))
         quotes = Text()
         for i, q in enumerate(_money_first(row)[:3]):
-            quotes.append(("\n" if i else "") + "“" + _flat(q.quote)[:300] + "”")
+            quotes.append(("\n" if i else "") + "“" + clip(q.quote, 300) + "”")
             quotes.append(
                 f"\n  {Path(q.source).name}, p. {q.page}, chars {q.start}-{q.end}", style="dim"
             )
@@ -269,7 +279,7 @@ def print_comparison(console: Console, comparison: Comparison) -> None:
             for v in values:
                 cell.append(v.value + "\n", style="bold")
                 if v.quote:
-                    cell.append("“" + _flat(v.quote)[:200] + "”\n", style="dim")
+                    cell.append("“" + clip(v.quote, 200) + "”\n", style="dim")
             cells.append(cell if values else Text(NOT_STATED, style="italic"))
         facets.add_row(facet, *cells)
     console.print(facets)
@@ -289,7 +299,7 @@ def print_comparison(console: Console, comparison: Comparison) -> None:
 
 
 def _passage_text(p: SidePassage) -> Text:
-    text = Text(_flat(p.text)[:400])
+    text = Text(clip(p.text, 400))
     where = f"\n{Path(p.source).name}, p. {p.page}, chars {p.start}-{p.end}"
     text.append(where + (f", “{p.section}”" if p.section else ""), style="dim")
     return text

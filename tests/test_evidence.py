@@ -13,6 +13,7 @@ from api.settings import Settings
 from cli import app
 from search.evidence import answer
 from search.query import Filters
+from search.render import clip
 from search.serialize import evidence_dict
 from tests.server import running_server
 
@@ -95,6 +96,24 @@ def test_not_found_is_said_plainly(snapshot, embedder):
     assert bogus.notes[0].startswith("no 'bogus' funding stated in 5 matching documents;")
     assert "names no funding stream (family_hubs, " in bogus.notes[0]
     assert evidence_dict(answer(snapshot, QUESTION, embedder))["rows"][0]["organisation"]
+
+
+def test_a_shortened_quote_looks_shortened():
+    assert clip("Funded by  the\nFamily Hubs grant.", 300) == "Funded by the Family Hubs grant."
+    long = "The council will fund the service, " * 20
+    shown = clip(long, 100)
+    assert shown.endswith("…") and len(shown) <= 101
+    assert long.startswith(shown[:-1]) and not shown[:-1].endswith((" ", ","))
+    assert clip("x" * 500, 100) == "x" * 100 + "…"  # no space to cut at
+
+
+def test_the_table_marks_quotes_it_shortens(corpus_index):
+    result = CliRunner().invoke(
+        app, ["evidence", QUESTION, "--index", str(corpus_index)], env={"COLUMNS": "400"}
+    )
+    assert result.exit_code == 0, result.output
+    # Kent's funding sentence (chars 788-1284) is longer than the 300 characters shown.
+    assert "chars 788-1284" in result.stdout and "…”" in result.stdout
 
 
 def test_cli_csv_and_json(corpus_index):
