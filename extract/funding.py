@@ -214,6 +214,13 @@ def stream_key(mention: FundingMention) -> str:
     return f"{OTHER}:{mention.other}" if mention.stream == OTHER else mention.stream
 
 
+def stream_label(key: str) -> str:
+    """What to show for a stream key: its label, or an ``other:`` fund's own name."""
+    if key.startswith(f"{OTHER}:"):
+        return key.removeprefix(f"{OTHER}:")
+    return next((s.label for s in load_vocabulary().streams if s.id == key), key)
+
+
 def same_funds(keys: list[str]) -> list[str]:
     """Keys with near-identical ``other:`` names merged ("... Dev Fund" and "...
     Development Fund"), keeping the first."""

@@ -74,7 +74,12 @@ def read_questions(path: Path) -> list[Question]:
             rows = yaml.safe_load(path.read_text(encoding="utf-8"))
             rows = rows.get("questions", rows) if isinstance(rows, dict) else rows
     except (OSError, yaml.YAMLError, UnicodeDecodeError, csv.Error) as exc:
-        raise InvalidQueryError(f"questions: cannot read {path}: {exc}") from exc
+        reason = " ".join(str(exc).split())  # YAML's own message spans several lines
+        raise InvalidQueryError(f"questions: cannot read {path}: {reason}") from exc
+    if rows is not None and not isinstance(rows, list):
+        raise InvalidQueryError(
+            f"questions: {path} must hold a list of questions (or a 'questions:' list)"
+        )
     questions = []
     for n, row in enumerate(rows or [], 1):
         text = row if isinstance(row, str) else (row or {}).get("question")

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from dataclasses import asdict, fields
 from pathlib import Path
 
+from extract.funding import stream_label
 from indexer.errors import InvalidQueryError
 from search.batch import Cell
 
@@ -19,8 +21,14 @@ COLUMNS = [f.name for f in fields(Cell)]
 
 
 def check_output(path: Path) -> None:
+    """Refuse an output the run could not write, before any cell is answered."""
     if path.suffix.lower() not in FORMATS:
         raise InvalidQueryError(f"out: {path} must end in one of {', '.join(FORMATS)}")
+    folder = path.parent
+    if not folder.is_dir():
+        raise InvalidQueryError(f"out: {folder} is not a folder")
+    if not os.access(folder, os.W_OK):
+        raise InvalidQueryError(f"out: cannot write in {folder}")
 
 
 def progress_path(out: Path) -> Path:
@@ -94,7 +102,7 @@ def _fact_text(fact: dict) -> str:
         fact.get("service"),
         fact.get("provider") and f"from {fact['provider']}",
         fact.get("mechanism"),
-        ", ".join(fact.get("funding_streams") or []),
+        ", ".join(stream_label(s) for s in fact.get("funding_streams") or []),
         ", ".join(fact.get("amounts") or []),
     ]
     return " · ".join(p for p in parts if p)

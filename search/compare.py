@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from extract.funding import load_vocabulary
+from extract.funding import stream_label
 from indexer import vectors
 from indexer.store import Snapshot
 from search.sides import Passage, Side
@@ -96,10 +96,9 @@ FACT_KIND = {
 def facet_values(side: Side, facet: str) -> list[FacetValue]:
     """Distinct values of one facet across a side's records, each quoted from the sentence
     that states it; no quote where none is found (never a sentence that does not state it)."""
-    labels = {s.id: s.label for s in load_vocabulary().streams}
     found: dict[str, FacetValue] = {}
     for rec in side.records:
-        for value, evidence in _facet(side, rec, facet, labels):
+        for value, evidence in _facet(side, rec, facet):
             if value and value not in found:
                 e = evidence or {}
                 found[value] = FacetValue(
@@ -113,13 +112,13 @@ def facet_values(side: Side, facet: str) -> list[FacetValue]:
     return list(found.values())
 
 
-def _facet(side: Side, rec: dict, facet: str, labels: dict[str, str]):
+def _facet(side: Side, rec: dict, facet: str):
     """(shown value, evidence dict or None) for each value of ``facet`` in one record."""
     if facet == "amounts":
         return [(a["text"], a["evidence"]) for a in rec["amounts"]]
     kind = FACT_KIND[facet]
     if facet == "funding":
-        return [(labels.get(s, s), _stated(side, rec, kind, s)) for s in rec["funding_streams"]]
+        return [(stream_label(s), _stated(side, rec, kind, s)) for s in rec["funding_streams"]]
     value = rec["decision_date" if facet == "dates" else facet]
     if facet == "dates":
         return [(value, _stated(side, rec, kind, value))]

@@ -12,7 +12,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 
-from extract.funding import load_vocabulary
+from extract.funding import load_vocabulary, stream_label
 from indexer.embed import Embedder
 from indexer.store import Snapshot
 from search.councils import same_organisation
@@ -93,7 +93,6 @@ def _about(conn: sqlite3.Connection, doc_id: str, issuer: str | None, wanted: st
 
 
 def _group(conn: sqlite3.Connection, doc_ids: list[str]) -> list[EvidenceRow]:
-    labels = {s.id: s.label for s in load_vocabulary().streams}
     rows: dict[tuple[str, str], EvidenceRow] = {}
     for doc_id in doc_ids:
         doc = conn.execute(
@@ -106,11 +105,11 @@ def _group(conn: sqlite3.Connection, doc_ids: list[str]) -> list[EvidenceRow]:
                 row = rows[key] = EvidenceRow(
                     rec["commissioner"], rec["commissioner_code"], rec["service"]
                 )
-            _merge(row, rec, dict(doc), labels)
+            _merge(row, rec, dict(doc))
     return list(rows.values())
 
 
-def _merge(row: EvidenceRow, rec: sqlite3.Row, doc: dict, labels: dict[str, str]) -> None:
+def _merge(row: EvidenceRow, rec: sqlite3.Row, doc: dict) -> None:
     """Fold one stored record into a row: first stated value wins, lists accumulate."""
     row.provider = row.provider or rec["provider"]
     row.mechanism = row.mechanism or rec["mechanism"]
@@ -118,7 +117,7 @@ def _merge(row: EvidenceRow, rec: sqlite3.Row, doc: dict, labels: dict[str, str]
     row.decision_date = row.decision_date or rec["decision_date"] or doc["date"]
     for stream in json.loads(rec["funding_streams"]):
         if all(s["id"] != stream for s in row.funding_streams):
-            row.funding_streams.append({"id": stream, "label": labels.get(stream, stream)})
+            row.funding_streams.append({"id": stream, "label": stream_label(stream)})
     for amount in json.loads(rec["amounts"]):
         row.amounts.append({**amount, "doc_id": doc["id"]})
     if all(d["id"] != doc["id"] for d in row.documents):

@@ -80,6 +80,9 @@ def test_batch_writes_csv_xlsx_and_markdown_with_the_manifest(inputs, corpus_ind
         assert _batch(inputs, corpus_index, inputs / name).exit_code == 0
     rows = list(csv.DictReader((inputs / "cells.csv").open()))
     assert len(rows) == 10 and rows[0]["council"] == "St Helens"
+    # Funding shows as the streams' labels, as in every other output, not their ids.
+    assert "Family Hubs and Start for Life (DfE)" in rows[0]["facts"]
+    assert "family_hubs" not in rows[0]["facts"]
     assert json.loads((inputs / "cells.csv.manifest.json").read_text())["questions"] == 2
     book = load_workbook(inputs / "cells.xlsx")
     assert book.sheetnames == ["answers", "cells", "manifest"]
@@ -87,6 +90,24 @@ def test_batch_writes_csv_xlsx_and_markdown_with_the_manifest(inputs, corpus_ind
     assert grid[0][0] == "council" and grid[5][1] == "no documents for this council"
     markdown = (inputs / "cells.md").read_text()
     assert "question_set_hash" in markdown and "| Wigan |" in markdown
+
+
+@pytest.mark.parametrize(
+    ("questions", "out", "message"),
+    [
+        ("a: 1\n", "cells.csv", "must hold a list of questions"),
+        ("- [unclosed\n", "cells.csv", "questions: cannot read"),
+        (QUESTIONS, "missing/cells.csv", "is not a folder"),
+    ],
+)
+def test_batch_refuses_bad_input_in_one_line_before_answering(
+    inputs, corpus_index, questions, out, message
+):
+    (inputs / "q.yaml").write_text(questions)
+    result = _batch(inputs, corpus_index, inputs / out)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not list(inputs.glob("cells*"))
 
 
 def test_resume_keeps_finished_cells_and_does_the_rest(inputs, corpus_index, snapshot, embedder):

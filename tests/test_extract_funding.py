@@ -2,7 +2,13 @@
 
 import pytest
 
-from extract.funding import attach_amounts, classify_funding_text, find_funding, match_streams
+from extract.funding import (
+    attach_amounts,
+    classify_funding_text,
+    find_funding,
+    match_streams,
+    stream_label,
+)
 from extract.money import find_amounts
 from extract.sentences import SentenceIndex, sentence_spans
 
@@ -86,6 +92,12 @@ def test_classify_free_text_descriptions():
     assert classify_funding_text("Family Hubs grant (Department for Education)") == ["family_hubs"]
     assert classify_funding_text("Wigan Council") == ["council_core"]
     assert classify_funding_text("Coastal Towns Fund") == ["other:Coastal Towns Fund"]
+
+
+def test_a_stream_is_shown_by_its_label_and_another_fund_by_its_own_name():
+    assert stream_label("family_hubs") == "Family Hubs and Start for Life (DfE)"
+    assert stream_label("other:Coastal Towns Fund") == "Coastal Towns Fund"
+    assert stream_label("no_such_stream") == "no_such_stream"
 
 
 @pytest.mark.parametrize(
