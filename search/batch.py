@@ -94,10 +94,20 @@ def read_questions(path: Path) -> list[Question]:
     return questions
 
 
+ALL = "all"
+
+
+def expand_councils(councils: list[str], conn: sqlite3.Connection) -> list[str]:
+    """``["all"]`` is every council that issued or commissioned an indexed document."""
+    if councils == [ALL]:
+        return councils_in_index(organisations_by_document(conn))
+    return councils
+
+
 def read_councils(spec: str, conn: sqlite3.Connection) -> list[str]:
     """Councils from a file (one name or GSS code a line, # comments), or "all" in the index."""
-    if spec == "all":
-        return councils_in_index(organisations_by_document(conn))
+    if spec == ALL:
+        return expand_councils([ALL], conn)
     path = Path(spec)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()

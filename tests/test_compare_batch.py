@@ -272,6 +272,10 @@ def test_api_compare_precedents_and_batch_downloads(tmp_path, corpus_index, embe
         body = {"questions": ["how was the service funded"], "councils": ["Sefton", "Wigan"]}
         as_json = c.post("/batch", json=body).json()
         assert [x["status"] for x in as_json["cells"]] == ["answered", "no documents"]
+        every = c.post("/batch", json={**body, "councils": ["all"]}).json()
+        councils = {x["council"] for x in every["cells"]}
+        assert "Sefton Council" in councils and "all" not in councils, councils
+        assert every["manifest"]["councils"] == len(councils)
         as_csv = c.post("/batch", json=body, headers={"Accept": "text/csv"})
         assert as_csv.headers["content-type"].startswith("text/csv")
         assert as_csv.text.splitlines()[0].startswith("council,")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import Snap, State
 from indexer.errors import InvalidQueryError
-from search.batch import Question, run_batch, run_manifest
+from search.batch import Question, expand_councils, run_batch, run_manifest
 from search.batch_output import write_results
 from search.compare import compare as run_compare
 from search.documents import get_document
@@ -41,7 +41,9 @@ class BatchRequest(BaseModel):
         min_length=1, max_length=50
     )
     councils: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
-        min_length=1, max_length=100, description="Council names or GSS codes."
+        min_length=1,
+        max_length=100,
+        description='Council names or GSS codes; ["all"]: every council in the index.',
     )
 
 
@@ -76,12 +78,13 @@ async def batch(
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Councils x questions; JSON by default, CSV or XLSX when the Accept header asks."""
-    if len(body.questions) * len(body.councils) > MAX_CELLS:
+    councils = expand_councils(body.councils, snap.conn)
+    if len(body.questions) * len(councils) > MAX_CELLS:
         raise InvalidQueryError(f"questions x councils: at most {MAX_CELLS} cells inline")
     questions = [Question(f"q{n}", q) for n, q in enumerate(body.questions, 1)]
-    manifest = run_manifest(snap, questions, body.councils)
+    manifest = run_manifest(snap, questions, councils)
     cells = await run_in_threadpool(
-        lambda: list(run_batch(snap, state.embedder, questions, body.councils))
+        lambda: list(run_batch(snap, state.embedder, questions, councils))
     )
     wanted = accept or ""
     suffix, media = (
