@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from api.settings import Settings
 from cli import app
 from extract.funding import load_vocabulary, match_streams
-from search.batch import Question, run_batch, run_manifest
+from search.batch import Question, expand_councils, read_councils, run_batch, run_manifest
 from search.batch_output import ProgressWriter, progress_path
 from search.compare import compare
 from search.precedents import find_precedents
@@ -108,6 +108,13 @@ def test_batch_refuses_bad_input_in_one_line_before_answering(
     assert result.exit_code == 2, result.output
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not list(inputs.glob("cells*"))
+
+
+def test_councils_all_is_every_council_that_issued_or_commissioned_a_document(snapshot):
+    every = read_councils("all", snapshot.conn)
+    assert every == ["Kent County Council", "Sefton Council", "St Helens Borough Council"]
+    assert expand_councils(["all"], snapshot.conn) == every
+    assert expand_councils(["Sefton", "all"], snapshot.conn) == ["Sefton", "all"]
 
 
 def test_resume_keeps_finished_cells_and_does_the_rest(inputs, corpus_index, snapshot, embedder):
