@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
 
-from extract.gazetteer import is_explicit, load_gazetteer
+from extract.gazetteer import Council, is_explicit, load_gazetteer
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,17 @@ class CouncilRef:
             return False
         if self.asked.lower() in organisation.lower():
             return True
-        council = load_gazetteer().resolve(organisation)
+        council = _council_of(organisation)
         if council is not None and self.gss_code is not None:
             return council.gss_code == self.gss_code
         return any(_word(place).search(organisation) for place in self.places)
+
+
+@lru_cache(maxsize=65536)
+def _council_of(organisation: str) -> Council | None:
+    """The council an organisation name resolves to: asked for each indexed name on every
+    filtered search (search/filters.py), so remembered."""
+    return load_gazetteer().resolve(organisation)
 
 
 @lru_cache(maxsize=4096)

@@ -2,6 +2,7 @@ import pytest
 
 from indexer.errors import InvalidQueryError, ModelMismatchError
 from search.engine import search
+from search.evidence import answer
 from search.query import make_request
 
 ST_HELENS = "st-helens-0017-2023-24-babs-direct-award.txt"
@@ -66,6 +67,31 @@ def test_filters_restrict_every_leg(snapshot, embedder):
         assert recent.results and all(h.date >= "2023-01-01" for h in recent.results)
         old = search(snapshot, make_request("funding", mode, date_to="2021-12"), embedder)
         assert [h.date for h in old.results] == ["2021-10-19"]
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "St Helens",
+        "St. Helens",
+        "st helens council",
+        "E08000013",
+        "Kent",
+        "KCC",
+        "E10000016",
+        "Mersey Care",
+        "Sefton",
+        "Wigan",
+    ],
+)
+def test_search_and_the_evidence_table_agree_on_an_organisation(snapshot, embedder, asked):
+    """``--org`` finds a council by any of its names or its GSS code, as ``evidence`` does,
+    and anything else by its words."""
+    request = make_request("parent infant service funding", "hybrid", k=50, organisation=asked)
+    found = {h.doc_id for h in search(snapshot, request, embedder).results}
+    table = answer(snapshot, request.query, embedder, request.filters, depth=50)
+    assert found == {d["id"] for row in table.rows for d in row.documents}
+    assert bool(found) == (asked != "Wigan"), found
 
 
 def test_query_syntax_in_user_text_is_plain_words(snapshot, embedder):
