@@ -98,11 +98,14 @@ def index(
     """Index documents (txt, md, html, pdf, docx): load, chunk, embed, store."""
     from indexer.embed import load_embedder
     from indexer.pipeline import index_paths
-    from indexer.store import indexed_model
+    from indexer.store import indexed_model, refuse_other_model
 
     root = _root(index)
     with user_errors():
-        # An existing index keeps the model it was built with unless --model says otherwise.
+        # An existing index keeps the model it was built with; --model naming another is
+        # refused before it is loaded.
+        if model:
+            refuse_other_model(root, model)
         embedder = load_embedder(model or indexed_model(root))
         with render.ProgressReporter(err, verbose=verbose) as reporter:
             report = index_paths(root, paths, embedder, prune=prune, reporter=reporter)

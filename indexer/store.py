@@ -25,6 +25,7 @@ import faiss
 from filelock import FileLock, Timeout
 
 from indexer import lexical, schema, vectors
+from indexer.embed import split_name
 from indexer.errors import IndexLockedError, IndexNotFoundError, ModelMismatchError
 
 SCHEMA_VERSION = schema.VERSION
@@ -239,6 +240,18 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def refuse_other_model(root: Path, requested: str) -> None:
+    """Before ``requested`` is loaded: an index built with another model refuses it now,
+    not after a load that may try a download (the backend is settled by ``ensure_model``
+    once the model is loaded)."""
+    recorded = indexed_model(root)
+    if recorded is not None and split_name(recorded)[0] != split_name(requested)[0]:
+        raise ModelMismatchError(
+            f"index {root} was built with model {recorded!r}, not {requested!r}: "
+            "use the same model, or index into a new directory"
+        )
 
 
 def ensure_model(root: Path, model: str) -> None:

@@ -143,3 +143,13 @@ def test_index_updates_keep_the_model_the_index_was_built_with(tmp_path):
     assert result.exit_code == 0, result.output
     assert indexed_model(tmp_path / "idx") == torch_embedder.name
     assert indexed_model(tmp_path / "nowhere") is None
+
+
+def test_another_model_for_an_index_is_refused_before_it_is_loaded(corpus_index, tmp_path):
+    elsewhere = tmp_path / "no-such-model"  # loading it would fail with another message
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("The council funds a parent-infant service.\n")
+    result = _run("index", str(docs), "--index", str(corpus_index), "--model", str(elsewhere))
+    assert result.exit_code == 2, result.output
+    assert "was built with model" in result.stderr and "cannot load" not in result.stderr
