@@ -140,7 +140,13 @@ def test_upload_is_searchable_at_once_and_delete_removes_it(client):
     files = {"file": ("../../doula.txt", io.BytesIO(text), "text/plain")}
     created = client.post("/documents", files=files, headers={"X-API-Key": KEY})
     assert created.status_code == 201, created.text
-    doc_id = created.json()["doc_id"]
+    doc_id, generation = created.json()["doc_id"], created.json()["generation"]
+    assert created.json()["status"] == "indexed" and generation
+    for name, status in (("../../doula.txt", "unchanged"), ("copy.txt", "duplicate")):
+        files = {"file": (name, io.BytesIO(text), "text/plain")}
+        again = client.post("/documents", files=files, headers={"X-API-Key": KEY})
+        assert again.status_code == 200, again.text
+        assert again.json() == {"doc_id": doc_id, "status": status, "generation": generation}
     hits = client.get("/search", params={"q": "doula befriending", "mode": "bm25"}).json()
     assert hits["results"][0]["doc_id"] == doc_id
     assert hits["results"][0]["source"].endswith(

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, HTTPException, Query, UploadFile
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Response, UploadFile
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 
@@ -17,6 +17,7 @@ from api.settings import Settings, get_settings
 from indexer.errors import DocumentNotFoundError
 from indexer.load import SUPPORTED_SUFFIXES, load_document
 from indexer.pipeline import delete_documents, document_id, index_paths
+from indexer.store import current_generation
 from search.documents import get_document, get_facts, list_documents, text_span
 
 router = APIRouter(prefix="/documents", tags=["documents"])
@@ -67,8 +68,11 @@ async def upload(
     state: State,
     settings: Annotated[Settings, Depends(get_settings)],
     file: Annotated[UploadFile, File(description="PDF, HTML, DOCX, TXT or MD")],
+    response: Response,
 ) -> dict:
-    """Add a document to the index (incrementally; served at once, no restart)."""
+    """Add a document to the index (incrementally; served at once, no restart): 201 when
+    it was indexed, 200 when the index already held it ("unchanged": this file;
+    "duplicate": the same text under another name). ``generation``: the live one after."""
     name = _safe_name(file.filename or "upload")
     if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
         raise HTTPException(415, f"{name}: unsupported file type (use {_supported()})")
@@ -94,8 +98,11 @@ async def upload(
         shutil.rmtree(folder, ignore_errors=True)
         raise
     doc_id = document_id(doc.text)
-    status = "duplicate" if report.duplicates else "indexed"
-    return {"doc_id": doc_id, "status": status, "generation": report.generation}
+    if report.generation is None:  # nothing new: the same file again, or the same text
+        response.status_code = 200
+    status = "duplicate" if report.duplicates else "unchanged" if report.unchanged else "indexed"
+    live = report.generation or current_generation(settings.index).name
+    return {"doc_id": doc_id, "status": status, "generation": live}
 
 
 @router.delete("/{doc_id}", dependencies=[Depends(require_key)])
