@@ -171,11 +171,14 @@ def evidence(
 ) -> None:
     """Answer table: organisation x service with provider, funding and quoted evidence."""
     from indexer.embed import load_embedder
+    from indexer.errors import InvalidQueryError
     from indexer.store import open_snapshot
     from search.evidence import answer
     from search.query import make_request
 
     with user_errors():
+        if as_json and as_csv:
+            raise InvalidQueryError("--json and --csv: choose one output format")
         request = make_request(question, "hybrid", depth, organisation, date_from, date_to)
         snapshot = open_snapshot(_root(index))
         if model:

@@ -74,9 +74,8 @@ def resolve_side(
     ref = resolve_council(spec)
     ids = council_documents(ref, organisations_by_document(conn))
     if not ids:
-        raise DocumentNotFoundError(
-            f"{spec!r} is not a document id, a file, or a council with indexed documents"
-        )
+        kinds = "a document id, a file," if allow_files else "a document id (no file paths here)"
+        raise DocumentNotFoundError(f"{spec!r} is not {kinds} or a council with indexed documents")
     return indexed_side(snapshot, ref.name, ids, organisation=ref.name)
 
 

@@ -56,6 +56,7 @@ def test_search_table_shows_the_citation(corpus_index):
         (["compare", "St Helens", "KCC", "--top", "-1"], "'--top': -1 is not in the range"),
         (["precedents", "St Helens", "-k", "0"], "'-k': 0 is not in the range"),
         (["evidence", "funding", "--depth", "0"], "'--depth': 0 is not in the range"),
+        (["evidence", "funding", "--json", "--csv"], "--json and --csv: choose one"),
     ],
 )
 def test_bad_input_is_a_clear_message_and_exit_2(corpus_index, args, message):

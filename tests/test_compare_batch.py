@@ -273,7 +273,9 @@ def test_api_compare_precedents_and_batch_downloads(tmp_path, corpus_index, embe
     ):
         cmp = c.post("/compare", json={"items": ["St Helens", "Kent"]}).json()
         assert cmp["facets"]["funding"]["Kent County Council"][0]["quote"]
-        assert c.post("/compare", json={"items": ["/etc/passwd", "Kent"]}).status_code == 404
+        refused = c.post("/compare", json={"items": ["/etc/passwd", "Kent"]})
+        assert refused.status_code == 404
+        assert "is not a document id (no file paths here)" in refused.json()["detail"]
         found = c.get(f"/precedents/{doc_id}").json()["precedents"]
         assert "Sefton" in found[0]["title"]
         body = {"questions": ["how was the service funded"], "councils": ["Sefton", "Wigan"]}
