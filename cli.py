@@ -317,7 +317,7 @@ def show(
 
     with user_errors():
         snapshot = open_snapshot(_root(index))
-        document = get_document(snapshot.conn, doc_id)
+        document = get_document(snapshot.conn, doc_id, with_text=text)
     if as_json:
         _print_json(document)
     else:

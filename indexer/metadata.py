@@ -31,16 +31,27 @@ def _read(manifest: Path, mtime_ns: int) -> dict[str, DocumentMeta]:
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             reason = f"line {number}: not a JSON object with a 'file' ({exc})"
             raise LoadError(manifest, reason) from exc
+        # "source" is a link when it is one; otherwise a description ("decision record,
+        # reproduced as plain text"), kept with the other extra fields.
+        link = row.get("source") if _is_link(row.get("source")) else None
         entries[name] = DocumentMeta(
             title=row.get("title"),
             organisation=row.get("organisation"),
             doc_type=row.get("doc_type") or row.get("type"),
             date=row.get("date"),
             decision_ref=row.get("decision_ref"),
-            source_url=row.get("source_url") or row.get("source"),
-            extra={k: v for k, v in row.items() if k not in _KNOWN | {"source", "type"}},
+            source_url=row.get("source_url") or link,
+            extra={
+                k: v
+                for k, v in row.items()
+                if k not in _KNOWN | {"type"} and not (k == "source" and link)
+            },
         )
     return entries
+
+
+def _is_link(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(("http://", "https://"))
 
 
 def lookup(path: Path) -> DocumentMeta | None:

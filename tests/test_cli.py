@@ -107,6 +107,10 @@ def test_show_prints_metadata_and_text(corpus_index, snapshot):
     doc = json.loads(result.stdout)
     assert doc["id"] == doc_id and doc["organisation"] == "Kent County Council"
     assert "3,051,809" in doc["text"]
+    bare = json.loads(
+        _run("show", doc_id[:8], "--index", str(corpus_index), "--json", "--no-text").stdout
+    )
+    assert "text" not in bare and bare["id"] == doc_id
 
 
 def test_index_exits_1_when_a_file_fails_and_still_indexes_the_rest(tmp_path):

@@ -108,17 +108,27 @@ def test_a_manifest_beside_a_docs_folder_names_its_files_within_it(tmp_path, emb
     (tmp_path / "docs" / "award.txt").write_text("Award\n\nA contract was awarded.\n")
     (tmp_path / "docs" / "2023" / "minute.txt").write_text("Minute\n\nThe board met.\n")
     entries = [
-        {"file": "award.txt", "organisation": "Sefton Council", "title": "Direct award"},
-        {"file": "2023/minute.txt", "organisation": "Kent County Council"},
+        {
+            "file": "award.txt",
+            "organisation": "Sefton Council",
+            "title": "Direct award",
+            "source": "Decision record, reproduced as plain text",
+        },
+        {
+            "file": "2023/minute.txt",
+            "organisation": "Kent County Council",
+            "source": "https://democracy.kent.gov.uk/minute",
+        },
     ]
     (tmp_path / "manifest.jsonl").write_text("\n".join(json.dumps(e) for e in entries))
     assert not index_paths(tmp_path / "idx", [tmp_path / "docs"], embedder).failed
     rows = open_snapshot(tmp_path / "idx").conn.execute(
-        "SELECT title, organisation FROM documents ORDER BY source"
+        "SELECT title, organisation, source_url, meta FROM documents ORDER BY source"
     )
-    assert [tuple(r) for r in rows] == [
-        ("Minute", "Kent County Council"),
-        ("Direct award", "Sefton Council"),
+    # A "source" that is a link is the document's URL; one that describes it stays a note.
+    assert [(*tuple(r)[:3], json.loads(r[3]).get("source")) for r in rows] == [
+        ("Minute", "Kent County Council", "https://democracy.kent.gov.uk/minute", None),
+        ("Direct award", "Sefton Council", None, "Decision record, reproduced as plain text"),
     ]
 
 
