@@ -157,7 +157,7 @@ def hybrid_breakdown(
         group_by_document(snapshot.conn, ranked, terms, req.k, req.passages)
         t4 = time.perf_counter()
         filtered = make_request(q.text, "hybrid", K, organisation=q.organisation)
-        allowed_chunk_ids(snapshot.conn, filtered.filters)
+        allowed_chunk_ids(snapshot, filtered.filters)
         t5 = time.perf_counter()
         for name, seconds in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
             steps[name].append(seconds)

@@ -24,7 +24,7 @@ def _amount(doc: LoadedDocument, fact: Fact) -> dict:
 
 def fact_dict(doc: LoadedDocument, f: Fact) -> dict:
     """A fact as plain data, as the facts table holds it."""
-    return {"kind": f.kind, "value": f.value, **_evidence(doc, f.evidence)}
+    return {"kind": f.kind, "value": f.value, "attrs": f.attrs, **_evidence(doc, f.evidence)}
 
 
 def record_dict(doc: LoadedDocument, r: CommissioningRecord) -> dict:

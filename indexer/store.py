@@ -19,6 +19,7 @@ import shutil
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 import faiss
@@ -64,6 +65,16 @@ class Snapshot:
     @property
     def model(self) -> str:
         return self.manifest["model"]
+
+    @cached_property
+    def organisation_names(self) -> tuple[str, ...]:
+        """Every distinct issuer and stated commissioner: read once, as a generation never
+        changes (the organisation filter matches a name against each of these)."""
+        rows = self.conn.execute(
+            "SELECT organisation FROM documents WHERE organisation IS NOT NULL"
+            " UNION SELECT commissioner FROM records WHERE commissioner IS NOT NULL"
+        )
+        return tuple(name for (name,) in rows)
 
     def check_model(self, model: str) -> None:
         if model != self.model:

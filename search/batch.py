@@ -99,14 +99,16 @@ ALL = "all"
 
 def expand_councils(councils: list[str], conn: sqlite3.Connection) -> list[str]:
     """``["all"]`` is every council that issued or commissioned an indexed document."""
-    if councils == [ALL]:
-        return councils_in_index(organisations_by_document(conn))
-    return councils
+    if not any(c.strip().lower() == ALL for c in councils):
+        return councils
+    if len(councils) > 1:
+        raise InvalidQueryError('councils: "all" stands alone, not beside council names')
+    return councils_in_index(organisations_by_document(conn))
 
 
 def read_councils(spec: str, conn: sqlite3.Connection) -> list[str]:
     """Councils from a file (one name or GSS code a line, # comments), or "all" in the index."""
-    if spec == ALL:
+    if spec.strip().lower() == ALL:
         return expand_councils([ALL], conn)
     path = Path(spec)
     try:

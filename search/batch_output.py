@@ -15,6 +15,7 @@ from pathlib import Path
 from extract.funding import stream_label
 from indexer.errors import InvalidQueryError
 from search.batch import Cell
+from search.render import clip
 
 FORMATS = (".csv", ".json", ".xlsx", ".md")
 COLUMNS = [f.name for f in fields(Cell)]
@@ -134,7 +135,7 @@ def _summary(cell: Cell) -> str:
     if cell.status != "answered":
         return cell.message
     facts = "; ".join(_fact_text(f) for f in cell.facts)
-    passage = " ".join((cell.passage or "").split())[:200]
+    passage = clip(cell.passage or "", 200)
     return f"{facts or passage} [{_cite(cell)}]"
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from extract.funding import stream_label
+from extract.funding import OTHER, stream_label
 from indexer import vectors
 from indexer.store import Snapshot
 from search.sides import Passage, Side
@@ -96,9 +96,10 @@ FACT_KIND = {
 def facet_values(side: Side, facet: str) -> list[FacetValue]:
     """Distinct values of one facet across a side's records, each quoted from the sentence
     that states it; no quote where none is found (never a sentence that does not state it)."""
+    stated = _stated_by(side.facts)
     found: dict[str, FacetValue] = {}
     for rec in side.records:
-        for value, evidence in _facet(side, rec, facet):
+        for value, evidence in _facet(stated, rec, facet):
             if value and value not in found:
                 e = evidence or {}
                 found[value] = FacetValue(
@@ -112,28 +113,39 @@ def facet_values(side: Side, facet: str) -> list[FacetValue]:
     return list(found.values())
 
 
-def _facet(side: Side, rec: dict, facet: str):
+Stated = dict[tuple[str, str, str], list[dict]]
+
+
+def _stated_by(facts: list[dict]) -> Stated:
+    """Facts by (document, kind, value as records hold it: ``other:<name>`` for a fund
+    outside the vocabulary), in document order."""
+    out: Stated = {}
+    for f in facts:
+        value = f["value"]
+        if f["kind"] == "funding_stream" and value == OTHER:
+            value = f"{OTHER}:{f['attrs'].get('name')}"
+        out.setdefault((f["doc_id"], f["kind"], value), []).append(f)
+    return out
+
+
+def _facet(stated: Stated, rec: dict, facet: str):
     """(shown value, evidence dict or None) for each value of ``facet`` in one record."""
     if facet == "amounts":
         return [(a["text"], a["evidence"]) for a in rec["amounts"]]
     kind = FACT_KIND[facet]
     if facet == "funding":
-        return [(stream_label(s), _stated(side, rec, kind, s)) for s in rec["funding_streams"]]
+        return [(stream_label(s), _quote(stated, rec, kind, s)) for s in rec["funding_streams"]]
     value = rec["decision_date" if facet == "dates" else facet]
     if facet == "dates":
-        return [(value, _stated(side, rec, kind, value))]
-    return [(value, _stated(side, rec, kind, value) or _quote_with(rec, value))]
+        return [(value, _quote(stated, rec, kind, value))]
+    return [(value, _quote(stated, rec, kind, value) or _quote_with(rec, value))]
 
 
-def _stated(side: Side, rec: dict, kind: str, value: str | None) -> dict | None:
+def _quote(stated: Stated, rec: dict, kind: str, value: str | None) -> dict | None:
     """The evidence of the fact of ``kind`` stating ``value`` in the record's document, one
     of the record's own sentences first."""
     own = {(e["start"], e["end"]) for e in rec["evidence"]}
-    facts = [
-        f
-        for f in side.facts
-        if f["doc_id"] == rec["doc_id"] and f["kind"] == kind and f["value"] == value
-    ]
+    facts = stated.get((rec["doc_id"], kind, value or ""), [])
     return min(facts, key=lambda f: (f["start"], f["end"]) not in own, default=None)
 
 

@@ -22,14 +22,17 @@ class CouncilRef:
     places: tuple[str, ...]
 
     def matches(self, organisation: str | None) -> bool:
+        """Whether ``organisation`` is this council (or, for a name the gazetteer does not
+        know, holds it as words): two councils are compared by GSS code, so "Hull" is not
+        Solihull and "Brent" not Brentwood; any other body by the council's place names as
+        words ("NHS Knowsley CCG" is Knowsley's)."""
         if not organisation:
             return False
-        if self.asked.lower() in organisation.lower():
-            return True
         council = _council_of(organisation)
         if council is not None and self.gss_code is not None:
             return council.gss_code == self.gss_code
-        return any(_word(place).search(organisation) for place in self.places)
+        names = (self.asked, *self.places)
+        return any(_word(name).search(organisation) for name in names if name)
 
 
 @lru_cache(maxsize=65536)

@@ -7,6 +7,8 @@ import sqlite3
 
 from indexer.errors import DocumentNotFoundError, InvalidQueryError
 from indexer.store import Snapshot
+from search import filters
+from search.query import Filters
 
 _FIELDS = (
     "id, source, format, title, organisation, doc_type, date, decision_ref, source_url,"
@@ -65,25 +67,20 @@ def index_stats(snapshot: Snapshot) -> dict:
 
 
 def list_documents(
-    conn: sqlite3.Connection,
+    snapshot: Snapshot,
     organisation: str | None = None,
     doc_type: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[int, list[dict]]:
-    """(total, page of documents without text), newest first, undated last."""
-    clauses, params = [], []
-    if organisation:
-        clauses.append("lower(coalesce(organisation, '')) LIKE ?")
-        params.append(f"%{organisation.lower()}%")
-    if doc_type:
-        clauses.append("lower(coalesce(doc_type, '')) = ?")
-        params.append(doc_type.lower())
-    where = " AND ".join(clauses) or "1"
-    total = conn.execute(f"SELECT count(*) FROM documents WHERE {where}", params).fetchone()[0]
+    """(total, page of documents without text), newest first, undated last; the
+    organisation matched as search matches it (search/filters.py)."""
+    where, params = filters.where(snapshot, Filters(organisation or None, doc_type=doc_type))
+    conn = snapshot.conn
+    total = conn.execute(f"SELECT count(*) FROM documents d WHERE {where}", params).fetchone()[0]
     rows = conn.execute(
         "SELECT id, title, organisation, doc_type, date, decision_ref, format, source"
-        f" FROM documents WHERE {where}"
+        f" FROM documents d WHERE {where}"
         " ORDER BY date IS NULL, date DESC, title LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )

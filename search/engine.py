@@ -22,7 +22,7 @@ MIN_CANDIDATES = 100
 def search(snapshot: Snapshot, request: SearchRequest, embedder: Embedder | None) -> SearchResponse:
     terms = query_terms(request.query)
     depth = max(MIN_CANDIDATES, request.k * CANDIDATES_PER_RESULT)
-    allowed = allowed_chunk_ids(snapshot.conn, request.filters)
+    allowed = allowed_chunk_ids(snapshot, request.filters)
     if request.mode == "bm25":
         ranked = snapshot.lexical.search(request.query, depth, allowed)
     elif request.mode == "dense":
@@ -50,7 +50,7 @@ def dense_search(
         raise InvalidQueryError(f"mode {request.mode!r} needs the embedding model")
     snapshot.check_model(embedder.name)
     if allowed is None:
-        allowed = allowed_chunk_ids(snapshot.conn, request.filters)
+        allowed = allowed_chunk_ids(snapshot, request.filters)
     query = embedder.encode([request.query])[0]
     scores, ids = vectors.search(snapshot.vectors, query, depth, allowed)
     return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]

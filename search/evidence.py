@@ -132,7 +132,9 @@ def _merge(row: EvidenceRow, rec: sqlite3.Row, doc: dict) -> None:
 
 def _has_stream(row: EvidenceRow, wanted: str) -> bool:
     wanted = wanted.lower()
-    return any(wanted == s["id"] or wanted in s["label"].lower() for s in row.funding_streams)
+    return any(
+        wanted == s["id"].lower() or wanted in s["label"].lower() for s in row.funding_streams
+    )
 
 
 def _no_such_funding(funding: str, matched: int) -> str:
@@ -143,7 +145,8 @@ def _no_such_funding(funding: str, matched: int) -> str:
     wanted = funding.lower()
     if any(wanted == s.id or wanted in s.label.lower() for s in streams):
         return note
-    return f"{note}; {funding!r} names no funding stream ({', '.join(s.id for s in streams)})"
+    listed = ", ".join(s.id for s in streams)
+    return f"{note}; {funding!r} is none of the listed streams ({listed}), and no fund named so"
 
 
 def _notes(

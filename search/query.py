@@ -71,5 +71,6 @@ def make_request(
     start, end = parse_date(date_from, "date_from"), parse_date(date_to, "date_to", end=True)
     if start and end and start > end:
         raise InvalidQueryError(f"date_from {start} is after date_to {end}")
-    filters = Filters(organisation or None, start, end, doc_type or None)
+    # A name of spaces alone would match every organisation: it is no filter.
+    filters = Filters((organisation or "").strip() or None, start, end, doc_type or None)
     return SearchRequest(query.strip(), mode, k, passages, filters)

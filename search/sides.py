@@ -121,11 +121,11 @@ def _records(conn: sqlite3.Connection, doc_ids: list[str]) -> list[dict]:
 def _facts(conn: sqlite3.Connection, doc_ids: list[str]) -> list[dict]:
     marks = ",".join("?" * len(doc_ids))
     rows = conn.execute(
-        "SELECT doc_id, kind, value, start, end, quote, page FROM facts"
+        "SELECT doc_id, kind, value, attrs, start, end, quote, page FROM facts"
         f" WHERE doc_id IN ({marks}) ORDER BY doc_id, start",
         doc_ids,
     )
-    return [dict(r) for r in rows]
+    return [{**dict(r), "attrs": json.loads(r["attrs"])} for r in rows]
 
 
 def draft_side(path: Path, embedder: Embedder) -> Side:

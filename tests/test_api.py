@@ -94,6 +94,11 @@ def test_documents_listing_reading_and_unknown_ids(client):
         response = client.get(f"/documents/{sneaky}")
         assert response.status_code in (404, 422) and "root:" not in response.text
     _problem(client.get(f"/documents/{doc_id}/text", params={"start": 5, "end": 2}), 422)
+    # The listing's organisation filter matches as search's does: a GSS code finds Kent's.
+    for asked in ("E10000016", "Kent"):
+        kent = client.get("/documents", params={"organisation": asked}).json()
+        assert kent["total"] >= 1, asked
+        assert {d["organisation"] for d in kent["documents"]} == {"Kent County Council"}
 
 
 def test_organisation_facets(client):

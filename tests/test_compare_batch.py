@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 import shutil
 
 import httpx
@@ -11,7 +12,9 @@ from typer.testing import CliRunner
 
 from api.settings import Settings
 from cli import app
-from extract.funding import load_vocabulary, match_streams
+from extract.decision import parse_date
+from extract.funding import match_streams, stream_key, stream_label
+from indexer.errors import InvalidQueryError
 from search.batch import Question, expand_councils, read_councils, run_batch, run_manifest
 from search.batch_output import ProgressWriter, progress_path
 from search.compare import compare
@@ -114,7 +117,10 @@ def test_councils_all_is_every_council_that_issued_or_commissioned_a_document(sn
     every = read_councils("all", snapshot.conn)
     assert every == ["Kent County Council", "Sefton Council", "St Helens Borough Council"]
     assert expand_councils(["all"], snapshot.conn) == every
-    assert expand_councils(["Sefton", "all"], snapshot.conn) == ["Sefton", "all"]
+    assert expand_councils([" ALL "], snapshot.conn) == every
+    assert expand_councils(["Sefton", "Kent"], snapshot.conn) == ["Sefton", "Kent"]
+    with pytest.raises(InvalidQueryError, match='"all" stands alone'):
+        expand_councils(["Sefton", "all"], snapshot.conn)
 
 
 def test_resume_keeps_finished_cells_and_does_the_rest(inputs, corpus_index, snapshot, embedder):
@@ -196,12 +202,12 @@ def test_compare_st_helens_and_kent_shows_both_funding_streams_with_quotes(
 def test_every_facet_quote_states_its_value(snapshot, embedder, tmp_path):
     """A facet's quote is the sentence stating that value, at its offsets: never another
     sentence of the same record (the decision's title once stood behind its funding)."""
-    labels = {s.id: s.label for s in load_vocabulary().streams}
     draft = tmp_path / "draft.md"
     draft.write_text(
         "# Draft decision\n\nDecision date: 4 March 2024.\n\nWe propose a direct award to "
         "Mersey Care NHS Foundation Trust to run a parent-infant mental health service.\n\n"
-        "It is funded by the Family Hubs and Start for Life programme grant of £90,000.\n"
+        "It is funded by the Family Hubs and Start for Life programme grant of £90,000.\n\n"
+        "The Liverpool City Region Wellbeing Fund will pay for the evaluation.\n"
     )
     specs = ("St Helens", "Sefton", "KCC", "Knowsley", str(draft))
     sides = [resolve_side(snapshot, s, embedder) for s in specs]
@@ -214,14 +220,18 @@ def test_every_facet_quote_states_its_value(snapshot, embedder, tmp_path):
             quoted += 1
             assert texts[value.doc_id][value.start : value.end] == value.quote, value
             if facet == "funding":
-                streams = {m.stream for m in match_streams(value.quote, assume_cue=True)}
-                assert value.value in {labels[s] for s in streams}, value
+                mentions = match_streams(value.quote, assume_cue=True)
+                assert value.value in {stream_label(stream_key(m)) for m in mentions}, value
             if facet == "dates":
-                year, month, day = value.value.split("-")
-                assert year in value.quote and str(int(day)) in value.quote, value
+                dates = {parse_date(d) for d in re.findall(DATE, value.quote)}
+                assert value.value in dates, value
     funding = {v.value: v for v in facets["funding"][sides[-1].label]}
     assert "Family Hubs" in funding["Family Hubs and Start for Life (DfE)"].quote
+    assert "Wellbeing Fund will pay" in funding["Liverpool City Region Wellbeing Fund"].quote
     assert quoted >= 20
+
+
+DATE = r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}(?:st|nd|rd|th)? [A-Z][a-z]+ \d{4}|\d{4}-\d{2}-\d{2}"
 
 
 def _text(snapshot, doc_id: str) -> str:
@@ -281,7 +291,9 @@ def test_api_compare_precedents_and_batch_downloads(tmp_path, corpus_index, embe
         body = {"questions": ["how was the service funded"], "councils": ["Sefton", "Wigan"]}
         as_json = c.post("/batch", json=body).json()
         assert [x["status"] for x in as_json["cells"]] == ["answered", "no documents"]
-        every = c.post("/batch", json={**body, "councils": ["all"]}).json()
+        mixed = c.post("/batch", json={**body, "councils": ["all", "Kent"]})
+        assert mixed.status_code == 422 and '"all" stands alone' in mixed.json()["detail"]
+        every = c.post("/batch", json={**body, "councils": ["All"]}).json()
         councils = {x["council"] for x in every["cells"]}
         assert "Sefton Council" in councils and "all" not in councils, councils
         assert every["manifest"]["councils"] == len(councils)

@@ -1,6 +1,9 @@
+from pathlib import Path
+
 import pytest
 
 from indexer.errors import InvalidQueryError, ModelMismatchError
+from indexer.store import open_snapshot
 from search.engine import search
 from search.evidence import answer
 from search.query import make_request
@@ -92,6 +95,39 @@ def test_search_and_the_evidence_table_agree_on_an_organisation(snapshot, embedd
     table = answer(snapshot, request.query, embedder, request.filters, depth=50)
     assert found == {d["id"] for row in table.rows for d in row.documents}
     assert bool(found) == (asked != "Wigan"), found
+
+
+def test_a_council_is_not_found_inside_another_councils_name(tmp_path, embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    names = (
+        "Brent Council",
+        "Brentwood Borough Council",
+        "Hull City Council",
+        "Solihull Metropolitan Borough Council",
+        "NHS Hull Clinical Commissioning Group",
+    )
+    for n, name in enumerate(names):
+        (docs / f"d{n}.txt").write_text(f"{name}\n\n{name} funds a parent-infant service.\n")
+    snapshot = open_snapshot(_index(tmp_path, docs, embedder))
+    for asked, wanted in (
+        ("Brent", {"Brent Council"}),
+        ("Hull", {"Hull City Council", "NHS Hull Clinical Commissioning Group"}),
+        ("Solihull", {"Solihull Metropolitan Borough Council"}),
+        ("Borough Council", {"Brentwood Borough Council", "Solihull Metropolitan Borough Council"}),
+        ("   ", set(names)),  # spaces alone are no filter
+    ):
+        request = make_request("parent-infant service", "bm25", k=10, organisation=asked)
+        hits = search(snapshot, request, embedder).results
+        found = {names[int(Path(h.source).stem[1:])] for h in hits}  # d<n>.txt
+        assert found == wanted, asked
+
+
+def _index(tmp_path, docs, embedder):
+    from indexer.pipeline import index_paths
+
+    index_paths(tmp_path / "idx", [docs], embedder)
+    return tmp_path / "idx"
 
 
 def test_query_syntax_in_user_text_is_plain_words(snapshot, embedder):

@@ -78,9 +78,12 @@ async def batch(
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Councils x questions; JSON by default, CSV or XLSX when the Accept header asks."""
-    councils = expand_councils(body.councils, snap.conn)
+    councils = await run_in_threadpool(expand_councils, body.councils, snap.conn)
     if len(body.questions) * len(councils) > MAX_CELLS:
-        raise InvalidQueryError(f"questions x councils: at most {MAX_CELLS} cells inline")
+        raise InvalidQueryError(
+            f"questions x councils: {len(body.questions)} x {len(councils)} is more than"
+            f" {MAX_CELLS} cells inline"
+        )
     questions = [Question(f"q{n}", q) for n, q in enumerate(body.questions, 1)]
     manifest = run_manifest(snap, questions, councils)
     cells = await run_in_threadpool(

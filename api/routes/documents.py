@@ -34,9 +34,7 @@ def documents(
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict:
     """Indexed documents (metadata only), newest first."""
-    total, items = list_documents(
-        snap.conn, organisation, doc_type, per_page, (page - 1) * per_page
-    )
+    total, items = list_documents(snap, organisation, doc_type, per_page, (page - 1) * per_page)
     return {"total": total, "page": page, "per_page": per_page, "documents": items}
 
 
@@ -63,7 +61,12 @@ def document_text(
     return text_span(snap.conn, doc_id, start, end)
 
 
-@router.post("", status_code=201, dependencies=[Depends(require_key)])
+@router.post(
+    "",
+    status_code=201,
+    dependencies=[Depends(require_key)],
+    responses={200: {"description": "The index already held it: unchanged or duplicate"}},
+)
 async def upload(
     state: State,
     settings: Annotated[Settings, Depends(get_settings)],
@@ -101,7 +104,7 @@ async def upload(
     if report.generation is None:  # nothing new: the same file again, or the same text
         response.status_code = 200
     status = "duplicate" if report.duplicates else "unchanged" if report.unchanged else "indexed"
-    live = report.generation or current_generation(settings.index).name
+    live = report.generation or getattr(current_generation(settings.index), "name", None)
     return {"doc_id": doc_id, "status": status, "generation": live}
 
 
