@@ -13,7 +13,8 @@ how that was chosen. ``--bm25`` instead rebuilds the lexical leg at each (k1, b)
 ``BM25_GRID`` and scores BM25 alone and the engine's fusion: how ``indexer.lexical.K1, B``
 were chosen; then bm25s's other BM25 variants (``BM25_METHODS``) at the engine's k1 and b.
 ``--tokenise`` does the same for stopwords and stemmers. ``--aggregate`` ranks documents by
-their best chunk plus a share of their second best (the engine uses the best alone).
+their best chunk plus a share of their second best (the engine uses the best alone), and
+fuses the legs per document instead of per chunk.
 ``--feedback`` adds pseudo-relevance feedback to the dense leg (Rocchio: the query
 vector plus a share of the mean vector of the fused top chunks, searched again).
 
@@ -168,6 +169,24 @@ def documents(
     return {b: float(len(ranked) - r) for r, b in enumerate(ranked)}
 
 
+def per_document_fusion(
+    lexical: Leg, dense: Leg, doc_of: dict[int, list[str]], weight: float = LEXICAL_WEIGHT
+) -> dict[str, float]:
+    """Each leg ranks documents by its own best chunk, then the engine's fusion of those:
+    a document can score on one chunk lexically and another densely (the engine fuses chunk
+    by chunk, then takes each document's best). Top 100 as ``documents`` returns them."""
+
+    def best(leg: Leg) -> Leg:
+        top: dict[str, float] = {}
+        for chunk_id, score in leg:  # best first: the first score per document is its best
+            for beir_id in doc_of.get(chunk_id, []):
+                top.setdefault(beir_id, score)
+        return list(top.items())
+
+    ranked = convex(best(lexical), best(dense), weight)[:100]
+    return {b: float(len(ranked) - r) for r, (b, _) in enumerate(ranked)}
+
+
 @dataclass
 class Sweep:
     """One collection's index and its two legs, run once per query."""
@@ -215,6 +234,10 @@ def sweep_runs(sweep: Sweep, mode: str) -> None:
     if mode == "aggregate":
         for second in SECOND_CHUNK_WEIGHTS[1:]:
             sweep.add(f"best + {second} x second chunk", engine, second=second)
+        sweep.runs["fused per document"] = {
+            q: per_document_fusion(sweep.lexical[q], sweep.dense[q], sweep.doc_of)
+            for q in sweep.collection.queries
+        }
     elif mode == "bm25":
         for k1, b in BM25_GRID:
             index = lexical.build(sweep.snapshot.conn, k1=k1, b=b)

@@ -12,9 +12,11 @@ from bench.fusion_sweep import (
     bm25_variant,
     compare,
     paired_interval,
+    per_document_fusion,
     prepare,
     sweep_runs,
 )
+from search.fusion import convex
 from tests.test_evaluate import _write_collection
 
 
@@ -64,6 +66,16 @@ def test_the_bm25_sweep_scores_each_variant_alone_and_fused(sweep):
     lucene = dict(sweep.lexical[q])
     both = [(c, score) for c, score in plus(text) if c in lucene]
     assert both and all(score > lucene[c] for c, score in both)
+
+
+def test_per_document_fusion_takes_each_legs_best_chunk():
+    # Document A scores on chunk 1 lexically and on chunk 2 densely; B on chunk 3 in both.
+    lexical = [(1, 3.0), (3, 2.0), (2, 1.0)]
+    dense = [(2, 0.9), (3, 0.5), (1, 0.1)]
+    doc_of = {1: ["A"], 2: ["A"], 3: ["B"]}
+    assert per_document_fusion(lexical, dense, doc_of) == {"A": 2.0, "B": 1.0}
+    # Chunk by chunk (the engine), the three chunks tie at 0.5.
+    assert {score for _, score in convex(lexical, dense)} == {0.5}
 
 
 def test_paired_interval_of_a_constant_gain_is_that_gain():
