@@ -48,7 +48,7 @@ test: lint browser
 
 # Benchmarks: figures print as tables and land in bench/results/*.json (see README, "Measured").
 # Those that need ../shared/ say so and skip when it is missing.
-BENCHES := indexing query_latency ann_threshold vector_growth batch_throughput http_load embedding_backends
+BENCHES := indexing query_latency query_startup ann_threshold vector_growth batch_throughput http_load embedding_backends
 
 eval-extraction: install
 	$(PY) bench/eval_extraction.py

@@ -134,7 +134,7 @@ def search(
     as_json: Json = False,
 ) -> None:
     """Search the index: hybrid BM25 + dense retrieval, results grouped by document."""
-    from indexer.embed import load_embedder
+    from indexer.query_encoder import load_for_queries
     from indexer.store import open_snapshot
     from search.engine import search as run_search
     from search.query import make_request
@@ -144,7 +144,7 @@ def search(
         snapshot = open_snapshot(_root(index))
         if model:
             snapshot.check_model(model)
-        embedder = None if mode == "bm25" else load_embedder(snapshot.model)
+        embedder = None if mode == "bm25" else load_for_queries(snapshot.model)
         response = run_search(snapshot, request, embedder)
     if as_json:
         _print_json(serialize.response_dict(response))
@@ -170,8 +170,8 @@ def evidence(
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
 ) -> None:
     """Answer table: organisation x service with provider, funding and quoted evidence."""
-    from indexer.embed import load_embedder
     from indexer.errors import InvalidQueryError
+    from indexer.query_encoder import load_for_queries
     from indexer.store import open_snapshot
     from search.evidence import answer
     from search.query import make_request
@@ -183,7 +183,7 @@ def evidence(
         snapshot = open_snapshot(_root(index))
         if model:
             snapshot.check_model(model)
-        embedder = load_embedder(snapshot.model)
+        embedder = load_for_queries(snapshot.model)
         result = answer(snapshot, request.query, embedder, request.filters, funding, depth)
     if as_json:
         _print_json(serialize.evidence_dict(result))

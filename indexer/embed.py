@@ -17,6 +17,7 @@ import contextlib
 import copy
 import hashlib
 import importlib
+import importlib.metadata
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -55,6 +57,7 @@ NAME_SEPARATOR = "+"
 # which moves vectors by ~1e-3; forcing f32 keeps them within 1e-6 of torch's everywhere.
 OV_CONFIG = {"INFERENCE_PRECISION_HINT": "f32"}
 OV_FILE = "openvino/openvino_model.xml"
+QUERY_RECIPE = "query-recipe.json"  # beside an export: how load_embedder ran it
 # The founding documents: our own text, shipped with the source, used to calibrate int8.
 CALIBRATION_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -140,6 +143,15 @@ def split_name(name: str) -> tuple[str, str | None]:
 
 
 # -- the embedder ------------------------------------------------------------------------
+
+
+class TextEncoder(Protocol):
+    """What a search needs of a model: the name its index records, and unit vectors
+    (``Embedder``, or indexer/query_encoder.py's ``QueryEncoder`` for one-shot queries)."""
+
+    name: str
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 @dataclass
@@ -301,6 +313,7 @@ def load_embedder(
         else:
             folder = _exported(path, chosen, Path(cache_dir or default_cache_dir()))
             model = _sentence_transformer(str(folder), OPENVINO)
+            _record_recipe(model, folder)
     except ModelLoadError:
         raise
     except Exception as exc:  # the libraries raise many types; name the model and the cause
@@ -310,6 +323,23 @@ def load_embedder(
     # done here, two first searches at once (torch runs them side by side) cannot clash.
     embedder.encode(["warm up"])
     return embedder
+
+
+def _record_recipe(model: object, folder: Path) -> None:
+    """Write down how ``model`` runs its export, for indexer/query_encoder.py: only a plain
+    transformer, mean pooling and normalising, which is all that module can follow."""
+    target = folder / QUERY_RECIPE
+    modules = [type(m).__name__ for m in model]
+    pooling = getattr(model[1], "pooling_mode", None) if len(modules) > 1 else None
+    if target.is_file() or modules != ["Transformer", "Pooling", "Normalize"]:
+        return
+    if pooling != "mean" or model[0].auto_model.ov_config is None:
+        return
+    recipe = {"max_seq_length": int(model.max_seq_length), "pooling": pooling}
+    recipe["ov_config"] = dict(model[0].auto_model.ov_config)
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(recipe, indent=2), encoding="utf-8")
+    os.replace(tmp, target)  # whole or absent, as two processes may write it at once
 
 
 def _sentence_transformer(path: str, backend: str = TORCH) -> object:
@@ -355,14 +385,13 @@ def default_cache_dir() -> Path:
 def export_dir(path: str, backend: str, cache_dir: Path, calibration: Sequence[str] = ()) -> Path:
     """The folder an export lives in, keyed by everything that changes its weights: the
     model's resolved path, the backend, the OpenVINO/NNCF versions and the calibration text."""
-    import nncf
-    import openvino
+    import openvino  # its full version string; NNCF's is read without importing it (~1 s)
 
     key = {
         "model": str(Path(path).resolve()) if Path(path).exists() else path,
         "backend": backend,
         "openvino": openvino.__version__,
-        "nncf": nncf.__version__ if backend == OPENVINO_INT8 else None,
+        "nncf": importlib.metadata.version("nncf") if backend == OPENVINO_INT8 else None,
         "calibration": hashlib.sha256("\x1e".join(calibration).encode()).hexdigest(),
     }
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
@@ -378,7 +407,7 @@ def _exported(path: str, backend: str, cache_dir: Path) -> Path:
         return target
     fp32 = _exported(path, OPENVINO, cache_dir)
     files = calibration_files()
-    target = export_dir(path, OPENVINO_INT8, cache_dir, [f.read_text() for f in files])
+    target = export_dir(path, OPENVINO_INT8, cache_dir, calibration_key())
     if not (target / OV_FILE).is_file():
         _publish(target, lambda tmp: _quantise(fp32, files, tmp))
     return target
@@ -417,6 +446,11 @@ def _export_fp32(path: str, out: Path) -> None:
         model.save(str(out))
     finally:
         hf_logging.set_verbosity(verbosity)
+
+
+def calibration_key() -> list[str]:
+    """The calibration files' text: part of an int8 export's cache key."""
+    return [f.read_text() for f in calibration_files()]
 
 
 def calibration_files() -> list[Path]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from indexer import vectors
-from indexer.embed import Embedder
+from indexer.embed import TextEncoder
 from indexer.errors import InvalidQueryError
 from indexer.store import Snapshot
 from search.filters import allowed_chunk_ids
@@ -19,7 +19,9 @@ CANDIDATES_PER_RESULT = 20
 MIN_CANDIDATES = 100
 
 
-def search(snapshot: Snapshot, request: SearchRequest, embedder: Embedder | None) -> SearchResponse:
+def search(
+    snapshot: Snapshot, request: SearchRequest, embedder: TextEncoder | None
+) -> SearchResponse:
     terms = query_terms(request.query)
     depth = max(MIN_CANDIDATES, request.k * CANDIDATES_PER_RESULT)
     allowed = allowed_chunk_ids(snapshot, request.filters)
@@ -40,7 +42,7 @@ def search(snapshot: Snapshot, request: SearchRequest, embedder: Embedder | None
 def dense_search(
     snapshot: Snapshot,
     request: SearchRequest,
-    embedder: Embedder | None,
+    embedder: TextEncoder | None,
     depth: int,
     allowed: np.ndarray | None = None,
 ) -> list[tuple[int, float]]:

@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from extract.funding import load_vocabulary, stream_label
-from indexer.embed import Embedder
+from indexer.embed import TextEncoder
 from indexer.store import Snapshot
 from search.councils import same_organisation
 from search.engine import search
@@ -60,7 +60,7 @@ class EvidenceAnswer:
 def answer(
     snapshot: Snapshot,
     question: str,
-    embedder: Embedder | None,
+    embedder: TextEncoder | None,
     filters: Filters | None = None,
     funding: str | None = None,
     depth: int = 20,

@@ -197,3 +197,12 @@ def test_vector_growth_benchmark_runs_and_the_grown_graph_finds_new_vectors(tmp_
     assert r["size"] == 3000 and r["added"] == 300 and len(r["grow_s"]) == 1
     assert r["speedup"] == r["rebuild_median_s"] / r["grow_median_s"]
     assert r["recall10_grown"] >= 0.9 and r["recall10_rebuilt"] >= 0.9
+
+
+def test_query_startup_benchmark_runs_both_loaders_in_fresh_processes(tmp_path):
+    from bench.query_startup import run as run_startup
+
+    result = run_startup(1, tmp_path)
+    assert set(result["seconds"]) == {"light", "full", "cli search"}
+    assert all(len(s) == 1 and s[0] > 0 for s in result["seconds"].values())
+    assert result["speedup"] > 0 and result["model"]
