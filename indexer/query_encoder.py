@@ -80,10 +80,10 @@ def load_query_encoder(requested: str | None, cache_dir: Path | None = None) -> 
         return None
     try:
         calibration = calibration_key() if backend == OPENVINO_INT8 else []
-    except ModelLoadError:  # no corpus/ to key the export by: the full path says why
+        path = resolve_model_path(spec)
+        folder = export_dir(path, backend, Path(cache_dir or default_cache_dir()), calibration)
+    except (ModelLoadError, ImportError):  # no corpus/ or no openvino: the full path says so
         return None
-    path = resolve_model_path(spec)
-    folder = export_dir(path, backend, Path(cache_dir or default_cache_dir()), calibration)
     recipe_file = folder / QUERY_RECIPE
     if not (folder / OV_FILE).is_file() or not recipe_file.is_file():
         return None
