@@ -44,7 +44,9 @@ def _council_of(organisation: str) -> Council | None:
 
 @lru_cache(maxsize=4096)
 def _word(place: str) -> re.Pattern[str]:
-    return re.compile(rf"\b{re.escape(place)}\b", re.I)
+    """``place`` as whole words: no letter or digit just before or after it (not ``\b``,
+    which needs a word character at each end: "Building Bonds (Knowsley)" ends in ")")."""
+    return re.compile(rf"(?<!\w){re.escape(place)}(?!\w)", re.I)
 
 
 @lru_cache(maxsize=4096)

@@ -6,6 +6,7 @@ from indexer.errors import InvalidQueryError, ModelMismatchError
 from indexer.store import open_snapshot
 from search.engine import search
 from search.evidence import answer
+from search.filters import organisation_names
 from search.query import make_request
 
 ST_HELENS = "st-helens-0017-2023-24-babs-direct-award.txt"
@@ -84,6 +85,7 @@ def test_filters_restrict_every_leg(snapshot, embedder):
         "E10000016",
         "Mersey Care",
         "Sefton",
+        "Building Bonds (Knowsley)",
         "Wigan",
     ],
 )
@@ -95,6 +97,13 @@ def test_search_and_the_evidence_table_agree_on_an_organisation(snapshot, embedd
     table = answer(snapshot, request.query, embedder, request.filters, depth=50)
     assert found == {d["id"] for row in table.rows for d in row.documents}
     assert bool(found) == (asked != "Wigan"), found
+
+
+def test_every_organisation_in_the_index_finds_itself(snapshot):
+    """What the web page's organisation list offers must filter to its own documents."""
+    assert len(snapshot.organisation_names) >= 5
+    for name in snapshot.organisation_names:
+        assert name in organisation_names(snapshot, name), name
 
 
 def test_a_council_is_not_found_inside_another_councils_name(tmp_path, embedder):
