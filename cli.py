@@ -163,6 +163,9 @@ def evidence(
     funding: Annotated[
         str | None, typer.Option(help="Funding stream id or label, e.g. family_hubs.")
     ] = None,
+    doc_type: Annotated[
+        str | None, typer.Option("--type", help="Document type (decision, minutes, news...).")
+    ] = None,
     depth: Annotated[
         int, typer.Option(min=1, max=200, help="Documents retrieved before grouping.")
     ] = 20,
@@ -179,7 +182,9 @@ def evidence(
     with user_errors():
         if as_json and as_csv:
             raise InvalidQueryError("--json and --csv: choose one output format")
-        request = make_request(question, "hybrid", depth, organisation, date_from, date_to)
+        request = make_request(
+            question, "hybrid", depth, organisation, date_from, date_to, doc_type
+        )
         snapshot = open_snapshot(_root(index))
         if model:
             snapshot.check_model(model)

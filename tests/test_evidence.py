@@ -131,6 +131,9 @@ def test_cli_csv_and_json(corpus_index):
     )
     data = json.loads(result.stdout)
     assert [r["organisation"] for r in data["rows"]] == ["St Helens Borough Council"]
+    args = ["evidence", QUESTION, "--index", str(corpus_index), "--json", "--type", "news"]
+    news = json.loads(CliRunner().invoke(app, args).stdout)
+    assert {d["doc_type"] for r in news["rows"] for d in r["documents"]} == {"news"}
 
 
 def test_api_evidence_and_document_facts(tmp_path, corpus_index, embedder):
@@ -139,6 +142,9 @@ def test_api_evidence_and_document_facts(tmp_path, corpus_index, embedder):
     with running_server(Settings(index=root), embedder) as url:
         data = httpx.get(f"{url}/evidence", params={"q": QUESTION}, timeout=60).json()
         assert len(data["rows"]) == 5
+        news = httpx.get(f"{url}/evidence", params={"q": QUESTION, "type": "news"}).json()
+        types = {d["doc_type"] for r in news["rows"] for d in r["documents"]}
+        assert types == {"news"}, types
         doc_id = next(
             r["documents"][0]["id"] for r in data["rows"] if r["organisation"].startswith("Kent")
         )

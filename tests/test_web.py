@@ -100,3 +100,59 @@ def test_the_compare_view_puts_two_councils_side_by_side(page):
     expect(facets).to_contain_text("£140,000")
     expect(facets).to_contain_text("£3,051,809")
     expect(page.locator("#compare-pairs")).to_contain_text("Closest passages")
+
+
+def test_the_form_shows_the_filters_the_url_applies_and_back_restores_a_search(page):
+    page.goto(page.base_url + "/?q=funding&organisation=E08000013&view=search")
+    # A GSS code is no option of the list: it is shown as given, and it filters.
+    expect(page.locator("#organisation")).to_have_value("E08000013")
+    expect(page.locator("#status")).to_contain_text("1 documents")
+    expect(page.locator(".result .meta")).to_contain_text("St Helens Borough Council")
+    page.goto(page.base_url + "/?q=funding&organisation=Kent+County+Council")
+    expect(page.locator("#organisation")).to_have_value("Kent County Council")
+    page.select_option("#organisation", "")
+    page.fill("#q", "advocacy for birth mothers")
+    page.press("#q", "Enter")
+    expect(page.locator("#status")).to_contain_text("advocacy for birth mothers")
+    page.go_back()
+    expect(page.locator("#q")).to_have_value("funding")
+    expect(page.locator("#organisation")).to_have_value("Kent County Council")
+    expect(page.locator(".result .meta")).to_contain_text("Kent County Council")
+
+
+def test_an_answer_table_gives_way_to_new_search_results(page):
+    page.goto(page.base_url + "/")
+    page.fill("#q", "how were parent-infant services funded")
+    page.click("#evidence-button")
+    expect(page.locator("#evidence table")).to_be_visible()
+    page.press("#q", "Enter")
+    expect(page.locator(".result").first).to_be_visible()
+    expect(page.locator("#evidence table")).to_have_count(0)
+
+
+def test_a_reply_that_is_not_json_is_reported_as_a_server_error(page):
+    # A proxy in front of the API answering with its own HTML error page.
+    page.route(
+        "**/search?**",
+        lambda route: route.fulfill(
+            status=502, content_type="text/html", body="<html>Bad Gateway</html>"
+        ),
+    )
+    try:
+        page.goto(page.base_url + "/?q=funding")
+        expect(page.locator("#status")).to_have_text("Search failed: server error 502")
+    finally:
+        page.unroute("**/search?**")
+
+
+def test_every_listed_organisation_filters_to_its_own_documents(page):
+    page.goto(page.base_url + "/")
+    options = page.locator("#organisation option").evaluate_all(
+        "opts => opts.map(o => o.value).filter(Boolean)"
+    )
+    assert "Building Bonds (Knowsley)" in options
+    for organisation in options:
+        page.select_option("#organisation", organisation)
+        page.fill("#q", "service")
+        page.press("#q", "Enter")
+        expect(page.locator(".result .meta", has_text=organisation).first).to_be_visible()

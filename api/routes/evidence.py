@@ -22,10 +22,11 @@ def evidence(
     organisation: Annotated[str | None, Query(max_length=200)] = None,
     date_from: Annotated[str | None, Query(max_length=10)] = None,
     date_to: Annotated[str | None, Query(max_length=10)] = None,
+    doc_type: Annotated[str | None, Query(alias="type", max_length=50)] = None,
     funding: Annotated[str | None, Query(max_length=100, description="Stream id or label")] = None,
     depth: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict:
     """One row per (organisation, service): provider, funding, amounts, quoted evidence."""
-    request = make_request(q, "hybrid", depth, organisation, date_from, date_to)
+    request = make_request(q, "hybrid", depth, organisation, date_from, date_to, doc_type)
     result = answer(snap, request.query, state.embedder, request.filters, funding, depth)
     return evidence_dict(result)

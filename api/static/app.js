@@ -24,10 +24,13 @@ function marked(text, spans) {
   return out;
 }
 
-async function getJSON(url) {
-  const response = await fetch(url);
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.detail || response.statusText);
+// The API answers JSON, errors included (problem details); a proxy or a crash may not.
+async function getJSON(url, options) {
+  const response = await fetch(url, options);
+  const isJSON = (response.headers.get("content-type") || "").includes("json");
+  const body = isJSON ? await response.json() : null;
+  if (!response.ok) throw new Error(body?.detail || `server error ${response.status}`);
+  if (!isJSON) throw new Error(`unexpected reply from the server (${response.status})`);
   return body;
 }
 
@@ -60,6 +63,7 @@ async function runSearch(params) {
   const status = $("status");
   status.textContent = "Searching…";
   $("results").replaceChildren();
+  $("evidence").replaceChildren();
   try {
     const data = await getJSON(`/search?${params}`);
     status.textContent = data.results.length
@@ -107,7 +111,7 @@ async function runEvidence(params) {
   $("results").replaceChildren();
   $("evidence").replaceChildren();
   const query = new URLSearchParams({ q: params.get("q") });
-  for (const key of ["organisation", "date_from", "date_to"]) if (params.get(key)) query.set(key, params.get(key));
+  for (const key of ["organisation", "date_from", "date_to", "type"]) if (params.get(key)) query.set(key, params.get(key));
   try {
     const data = await getJSON(`/evidence?${query}`);
     status.textContent = `${data.rows.length} rows from ${data.matched_documents} matching documents. ${data.notes.join(" ")}`;
@@ -131,11 +135,9 @@ async function showCompare(items) {
   $("compare-view").hidden = false;
   $("compare-title").textContent = `Comparing ${items.join(" and ")}`;
   try {
-    const response = await fetch("/compare", {
+    const data = await getJSON("/compare", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ items }),
     });
-    const data = await response.json();
-    if (!response.ok) throw new Error(data.detail || response.statusText);
     const facetRows = Object.entries(data.facets).map(([facet, bySide]) => [
       el("strong", { textContent: facet }),
       ...data.sides.map((side) => bySide[side].length
@@ -180,7 +182,25 @@ async function showDocument(id, start, end) {
   }
 }
 
-function init() {
+// The search form and its results as the URL says: on load, and on Back and Forward.
+function showSearch(params) {
+  const form = $("search-form");
+  for (const field of form.elements) {
+    if (!field.name || field.type === "submit") continue;
+    const value = params.get(field.name) || "";
+    // A filter the list does not hold (a GSS code, another spelling) is shown, not dropped.
+    if (field.tagName === "SELECT" && value && ![...field.options].some((o) => o.value === value)) {
+      field.append(el("option", { value, textContent: value }));
+    }
+    field.value = value || (field.tagName === "SELECT" ? field.options[0].value : "");
+  }
+  $("status").textContent = "";
+  $("results").replaceChildren();
+  $("evidence").replaceChildren();
+  if (params.get("q")) (params.get("view") === "evidence" ? runEvidence : runSearch)(params);
+}
+
+async function init() {
   const params = new URLSearchParams(location.search);
   if (params.getAll("compare").length >= 2) {
     showCompare(params.getAll("compare"));
@@ -188,12 +208,13 @@ function init() {
   }
   if (params.has("doc")) {
     const num = (k) => (params.has(k) ? Number.parseInt(params.get(k), 10) : undefined);
+    $("back").addEventListener("click", (event) => {
+      if (history.length > 1) { event.preventDefault(); history.back(); }  // keeps the search
+    });
     showDocument(params.get("doc"), num("start"), num("end"));
     return;
   }
-  loadOrganisations();
   const form = $("search-form");
-  for (const [key, value] of params) if (form.elements[key]) form.elements[key].value = value;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const query = new URLSearchParams();
@@ -209,7 +230,9 @@ function init() {
     query.append("compare", $("compare-b").value);
     location.search = `?${query}`;
   });
-  if (params.get("q")) (params.get("view") === "evidence" ? runEvidence : runSearch)(params);
+  window.addEventListener("popstate", () => showSearch(new URLSearchParams(location.search)));
+  await loadOrganisations();  // before the URL's filters are set: they may name its options
+  showSearch(params);
 }
 
 init();
