@@ -15,6 +15,7 @@ import numpy as np
 
 from extract.funding import OTHER, stream_label
 from indexer import vectors
+from indexer.errors import InvalidQueryError
 from indexer.store import Snapshot
 from search.sides import Passage, Side
 from search.terms import query_terms
@@ -43,6 +44,7 @@ class FacetValue:
     page: int | None
     start: int | None
     end: int | None
+    source: str | None = None  # the document's file, for the citation
 
 
 @dataclass
@@ -73,7 +75,10 @@ class Comparison:
 
 def compare(snapshot: Snapshot, sides: list[Side], top: int = 10) -> Comparison:
     """Facets of every side, and the first side aligned with each of the others."""
-    result = Comparison([s.label for s in sides])
+    labels = [s.label for s in sides]
+    if len(set(labels)) < len(labels) or len({tuple(s.doc_ids) for s in sides}) < len(sides):
+        raise InvalidQueryError(f"compare: the same document or council twice ({labels})")
+    result = Comparison(labels)
     for facet in FACETS:
         result.facets[facet] = {s.label: facet_values(s, facet) for s in sides}
     first = sides[0]
@@ -97,6 +102,7 @@ def facet_values(side: Side, facet: str) -> list[FacetValue]:
     """Distinct values of one facet across a side's records, each quoted from the sentence
     that states it; no quote where none is found (never a sentence that does not state it)."""
     stated = _stated_by(side.facts)
+    sources = {p.doc_id: p.source for p in side.passages}
     found: dict[str, FacetValue] = {}
     for rec in side.records:
         for value, evidence in _facet(stated, rec, facet):
@@ -109,6 +115,7 @@ def facet_values(side: Side, facet: str) -> list[FacetValue]:
                     e.get("page"),
                     e.get("start"),
                     e.get("end"),
+                    sources.get(rec["doc_id"]),
                 )
     return list(found.values())
 

@@ -63,6 +63,18 @@ def test_search_is_paginated(client):
     assert len(first["results"]) == 2 and first["has_more"]
     ids = {r["doc_id"] for r in first["results"]}
     assert ids.isdisjoint(r["doc_id"] for r in second["results"])
+    # The last page says there is no more, even when it is full.
+    every = client.get("/search", params={**params, "per_page": 100}).json()["results"]
+    for per_page in (2, len(every)):
+        pages = []
+        for page in range(1, 20):
+            data = client.get("/search", params={**params, "per_page": per_page, "page": page})
+            data = data.json()
+            pages += data["results"]
+            if not data["has_more"]:
+                break
+        assert [r["doc_id"] for r in pages] == [r["doc_id"] for r in every]
+        assert data["results"], f"per_page {per_page}: more was promised, the next page was empty"
 
 
 def test_search_filters(client):

@@ -156,3 +156,25 @@ def test_every_listed_organisation_filters_to_its_own_documents(page):
         page.fill("#q", "service")
         page.press("#q", "Enter")
         expect(page.locator(".result .meta", has_text=organisation).first).to_be_visible()
+
+
+def test_more_results_pages_through_the_search(page):
+    page.goto(page.base_url + "/?q=service&per_page=2&mode=bm25")
+    expect(page.locator("#status")).to_contain_text("2 documents")
+    first = page.locator(".result h2").all_inner_texts()
+    page.click("text=More results →")
+    expect(page.locator("#status")).to_contain_text("Documents 3–4")
+    assert page.locator("#results").get_attribute("start") == "3"
+    assert set(page.locator(".result h2").all_inner_texts()).isdisjoint(first)
+    page.click("text=← Earlier results")
+    expect(page.locator("#status")).to_contain_text("2 documents")
+
+
+def test_compare_cites_facets_and_passages_by_file(page):
+    page.goto(page.base_url + "/?compare=St+Helens&compare=Kent")
+    facets = page.locator("#compare-facets")
+    expect(facets.locator(".cite").first).to_contain_text(".txt, p. 1, characters")
+    pairs = page.locator("#compare-pairs")
+    expect(pairs.locator(".cite").first).to_contain_text(".txt, p. 1, characters")
+    page.goto(page.base_url + "/?compare=Kent&compare=KCC")
+    expect(page.locator("#compare-title")).to_contain_text("the same document or council twice")

@@ -14,6 +14,10 @@ from search.serialize import response_dict
 router = APIRouter(tags=["search"])
 
 
+MAX_PAGE = 10
+MAX_K = 1000  # the most documents one request ranks (search/query.py)
+
+
 @router.get("/search")
 def search(
     snap: Snap,
@@ -21,7 +25,7 @@ def search(
     q: Annotated[str, Query(min_length=1, max_length=1000, description="Query text.")],
     mode: Literal["hybrid", "bm25", "dense"] = "hybrid",
     per_page: Annotated[int, Query(ge=1, le=100)] = 10,
-    page: Annotated[int, Query(ge=1, le=10)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     organisation: Annotated[str | None, Query(max_length=200)] = None,
     date_from: Annotated[str | None, Query(max_length=10, description="YYYY[-MM[-DD]]")] = None,
     date_to: Annotated[str | None, Query(max_length=10, description="YYYY[-MM[-DD]]")] = None,
@@ -29,11 +33,13 @@ def search(
     passages: Annotated[int, Query(ge=1, le=10)] = 3,
 ) -> dict:
     """Documents best matching ``q``, each with its best passages, highlights and citations."""
+    # One document past this page tells whether another page exists.
+    upto = page * per_page
     request = make_request(
-        q, mode, page * per_page, organisation, date_from, date_to, doc_type, passages
+        q, mode, min(upto + 1, MAX_K), organisation, date_from, date_to, doc_type, passages
     )
     data = response_dict(run_search(snap, request, state.embedder))
     results = data["results"]
-    data["results"] = results[(page - 1) * per_page :]
-    data.update(page=page, per_page=per_page, has_more=len(results) == page * per_page)
+    data["results"] = results[(page - 1) * per_page : upto]
+    data.update(page=page, per_page=per_page, has_more=len(results) > upto and page < MAX_PAGE)
     return data

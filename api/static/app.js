@@ -66,13 +66,30 @@ async function runSearch(params) {
   $("evidence").replaceChildren();
   try {
     const data = await getJSON(`/search?${params}`);
+    const first = (data.page - 1) * data.per_page + 1;
+    const last = first + data.results.length - 1;
+    const shown = data.page > 1 ? `Documents ${first}–${last}` : `${data.results.length} documents`;
     status.textContent = data.results.length
-      ? `${data.results.length} documents for “${data.query}”`
+      ? `${shown} for “${data.query}”`
       : `No documents match “${data.query}”.`;
-    $("results").replaceChildren(...data.results.map(renderResult));
+    $("results").start = first;
+    $("results").replaceChildren(...data.results.map(renderResult), ...pager(params, data));
   } catch (err) {
     status.textContent = `Search failed: ${err.message}`;
   }
+}
+
+// Earlier / later pages of the same search, as links the browser's history keeps.
+function pager(params, data) {
+  const link = (page, text) => {
+    const query = new URLSearchParams(params);
+    query.set("page", page);
+    return el("a", { href: `/?${query}`, textContent: text, className: "pager" });
+  };
+  const links = [];
+  if (data.page > 1) links.push(link(data.page - 1, "← Earlier results"));
+  if (data.has_more) links.push(link(data.page + 1, "More results →"));
+  return links.length ? [el("li", { className: "pages" }, links)] : [];
 }
 
 async function loadOrganisations() {
@@ -97,6 +114,11 @@ function quoteBlock(q) {
     el("blockquote", { textContent: q.quote }),
     el("a", { className: "cite", href: `/?doc=${q.doc_id}&start=${q.start}&end=${q.end}`, textContent: where }),
   ]);
+}
+
+function passageBlock(p) {
+  return quoteBlock({ quote: p.text, source: p.source, doc_id: p.doc_id, page: p.page,
+    start: p.start, end: p.end });
 }
 
 function gridTable(headers, rows) {
@@ -142,15 +164,15 @@ async function showCompare(items) {
       el("strong", { textContent: facet }),
       ...data.sides.map((side) => bySide[side].length
         ? el("div", {}, bySide[side].map((v) => el("div", {}, [el("strong", { textContent: v.value }),
-            v.quote ? quoteBlock({ ...v, source: v.doc_id }) : ""])))
+            v.quote ? quoteBlock({ ...v, source: v.source || v.doc_id }) : ""])))
         : notStated()),
     ]);
     $("compare-facets").replaceChildren(gridTable(["", ...data.sides], facetRows));
     const pairs = data.pairs.map((pair) => {
       const rows = pair.aligned.map((a) => [
         el("span", { textContent: a.score.toFixed(2) }),
-        el("blockquote", { textContent: a.left.text }),
-        el("blockquote", { textContent: a.right.text }),
+        passageBlock(a.left),
+        passageBlock(a.right),
       ]);
       return el("div", {}, [el("h2", { textContent: `Closest passages: ${pair.left} and ${pair.right}` }),
         gridTable(["score", pair.left, pair.right], rows),
