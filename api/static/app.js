@@ -104,6 +104,8 @@ async function loadOrganisations() {
     }
     if ($("compare-b").options.length > 1) $("compare-b").selectedIndex = 1;
   } catch (err) { /* filters stay at "Any" */ }
+  // Comparing needs two organisations to choose from.
+  $("compare-form").querySelector("button").disabled = $("compare-b").options.length < 2;
 }
 
 const notStated = () => el("span", { className: "notstated", textContent: "not stated" });
