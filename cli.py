@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -21,6 +21,9 @@ from indexer.errors import PrecedentError
 from indexer.records import LoadError
 from indexer.store import default_index_dir
 from search import render, serialize
+
+if TYPE_CHECKING:  # the model's stack is imported only by the commands that load it
+    from indexer.embed import Embedder
 
 app = typer.Typer(
     help="Precedent: evidence search over public-sector decisions.",
@@ -74,6 +77,14 @@ def user_errors() -> Iterator[None]:
     except (PrecedentError, LoadError) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from None
+
+
+def _embedder_for_drafts(items: list[str], model: str) -> Embedder | None:
+    """The model, only when an item is a file: an indexed document or council is compared
+    from the index's own vectors, so most comparisons never load it (about 4 s)."""
+    from indexer.embed import load_embedder
+
+    return load_embedder(model) if any(Path(item).is_file() for item in items) else None
 
 
 def _root(index: Path | None) -> Path:
@@ -262,7 +273,6 @@ def compare(
     ] = None,
 ) -> None:
     """Side by side: facets (service, provider, funding...) and aligned passages."""
-    from indexer.embed import load_embedder
     from indexer.errors import InvalidQueryError
     from indexer.store import open_snapshot
     from search.compare import compare as run_compare
@@ -273,7 +283,7 @@ def compare(
         if len(items) < 2:
             raise InvalidQueryError("compare needs at least two documents or councils")
         snapshot = open_snapshot(_root(index))
-        embedder = load_embedder(snapshot.model)
+        embedder = _embedder_for_drafts(items, snapshot.model)
         sides = [resolve_side(snapshot, item, embedder) for item in items]
         result = run_compare(snapshot, sides, top)
     if html:
@@ -293,15 +303,13 @@ def precedents(
     as_json: Json = False,
 ) -> None:
     """Decisions by other organisations most like a draft report or an indexed decision."""
-    from indexer.embed import load_embedder
     from indexer.store import open_snapshot
     from search.precedents import find_precedents
     from search.sides import resolve_side
 
     with user_errors():
         snapshot = open_snapshot(_root(index))
-        embedder = load_embedder(snapshot.model)
-        source = resolve_side(snapshot, item, embedder)
+        source = resolve_side(snapshot, item, _embedder_for_drafts([item], snapshot.model))
         found = find_precedents(snapshot, source, k)
     if as_json:
         _print_json(serialize.precedents_dict(source.label, found))

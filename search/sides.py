@@ -17,7 +17,7 @@ import numpy as np
 from extract import extract_document
 from indexer.chunk import chunk_document
 from indexer.embed import Embedder
-from indexer.errors import DocumentNotFoundError
+from indexer.errors import DocumentNotFoundError, InvalidQueryError
 from indexer.facts_store import fact_dict, record_dict
 from indexer.load import load_document
 from indexer.pipeline import document_id
@@ -51,7 +51,7 @@ class Side:
 
 
 def resolve_side(
-    snapshot: Snapshot, spec: str, embedder: Embedder, allow_files: bool = True
+    snapshot: Snapshot, spec: str, embedder: Embedder | None, allow_files: bool = True
 ) -> Side:
     """A document id or prefix, an indexed or draft file path, or a council name/GSS code.
 
@@ -63,7 +63,11 @@ def resolve_side(
         row = conn.execute(
             "SELECT id FROM documents WHERE source = ?", (str(path.resolve()),)
         ).fetchone()
-        return indexed_side(snapshot, spec, [row[0]]) if row else draft_side(path, embedder)
+        if row:
+            return indexed_side(snapshot, spec, [row[0]])
+        if embedder is None:  # indexed sides are read from the index; a draft is embedded
+            raise InvalidQueryError(f"{spec}: a draft file needs the embedding model loaded")
+        return draft_side(path, embedder)
     if len(spec) >= 4 and all(c in "0123456789abcdef" for c in spec.lower()):
         ids = [
             r[0]

@@ -303,3 +303,29 @@ def test_api_compare_precedents_and_batch_downloads(tmp_path, corpus_index, embe
         xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         as_xlsx = c.post("/batch", json=body, headers={"Accept": xlsx})
         assert as_xlsx.content[:2] == b"PK"
+
+
+def test_comparing_indexed_sides_never_loads_the_model(corpus_index):
+    """Councils and indexed documents are compared from the index's own vectors; in a real
+    process, the model's stack (torch and the rest) is never imported."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    for args in (["compare", "St Helens", "KCC"], ["precedents", "St Helens"]):
+        code = (
+            "import sys\n"
+            "from cli import app\n"
+            "try:\n"
+            f"    app({[*args, '--index', str(corpus_index), '--json']!r})\n"
+            "except SystemExit as exit:\n"
+            "    assert not exit.code, exit.code\n"
+            "print(sorted(m for m in ('torch', 'sentence_transformers') if m in sys.modules),"
+            " file=sys.stderr)\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+        )
+        assert json.loads(out.stdout), args
+        assert out.stderr.strip().splitlines()[-1] == "[]", out.stderr
