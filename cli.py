@@ -225,7 +225,7 @@ def batch(
     ] = False,
 ) -> None:
     """Councils x questions -> a table of cells, each with its best evidence and citation."""
-    from indexer.embed import load_embedder
+    from indexer.query_encoder import load_for_queries
     from indexer.store import open_snapshot
     from search.batch import read_councils, read_questions, run_batch, run_manifest
     from search.batch_output import ProgressWriter, check_output, load_progress, write_results
@@ -237,7 +237,7 @@ def batch(
         council_list = read_councils(councils, snapshot.conn)
         manifest = run_manifest(snapshot, question_list, council_list)
         done = load_progress(out, manifest) if resume else []
-        embedder = load_embedder(snapshot.model)
+        embedder = load_for_queries(snapshot.model)
         writer = ProgressWriter(out, manifest, resume)
         total = len(question_list) * len(council_list)
         with render.ProgressReporter(err) as reporter:

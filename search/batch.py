@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from indexer.embed import Embedder
+from indexer.embed import TextEncoder
 from indexer.errors import InvalidQueryError
 from indexer.store import Snapshot
 from search.councils import (
@@ -141,7 +141,7 @@ def run_manifest(snapshot: Snapshot, questions: list[Question], councils: list[s
 
 def run_batch(
     snapshot: Snapshot,
-    embedder: Embedder,
+    embedder: TextEncoder,
     questions: list[Question],
     councils: list[str],
     skip: set[tuple[str, str]] | None = None,
@@ -152,7 +152,9 @@ def run_batch(
     snapshot.check_model(embedder.name)
     conn = snapshot.conn
     names = organisations_by_document(conn)
-    qvecs = embedder.encode([q.text for q in questions])
+    # One question at a time, as a search embeds its query: in a padded batch an int8
+    # vector moves by ~1e-3, and a cell should rank as the same search would.
+    qvecs = np.vstack([embedder.encode([q.text]) for q in questions])
     terms = [query_terms(q.text) for q in questions]
     # Chunk id -> BM25 score from one whole-index query per question (shared by every council).
     lexical = [dict(snapshot.lexical.search(q.text, BM25_DEPTH)) for q in questions]

@@ -329,3 +329,19 @@ def test_comparing_indexed_sides_never_loads_the_model(corpus_index):
         )
         assert json.loads(out.stdout), args
         assert out.stderr.strip().splitlines()[-1] == "[]", out.stderr
+
+
+def test_each_answered_cell_cites_what_the_same_search_finds_first(
+    inputs, corpus_index, snapshot, embedder
+):
+    from search.engine import search
+    from search.query import make_request
+
+    out = inputs / "cells.json"
+    assert _batch(inputs, corpus_index, out).exit_code == 0
+    answered = [c for c in json.loads(out.read_text())["cells"] if c["status"] == "answered"]
+    assert len(answered) >= 4
+    for cell in answered:
+        request = make_request(cell["question"], "hybrid", k=1, organisation=cell["council"])
+        top = search(snapshot, request, embedder).results[0]
+        assert cell["citation"]["doc_id"] == top.doc_id, cell["council"]
