@@ -3,7 +3,7 @@
     python bench/batch_throughput.py [--quick] [--json] [--repeats N]
 
 On a generated corpus (bench/corpus.py; full: 10 documents per council, quick: 3) indexed
-with the real model. The batch path embeds the 20 questions once, runs one BM25 query per
+with the real model. The batch path embeds each of the 20 questions once, runs one BM25 query per
 question and one matrix product per council (search/batch.py). The baseline answers each
 cell as a user would with `precedent search --org COUNCIL -k 1`: one hybrid search per cell,
 query embedding included. Figures are medians over repeats; the ratio is what to compare.
