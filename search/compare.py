@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from extract.funding import OTHER, stream_label
+from extract.funding import stream_label
 from indexer import vectors
 from indexer.errors import InvalidQueryError
 from indexer.store import Snapshot
@@ -101,11 +101,9 @@ FACT_KIND = {
 def facet_values(side: Side, facet: str) -> list[FacetValue]:
     """Distinct values of one facet across a side's records, each quoted from the sentence
     that states it; no quote where none is found (never a sentence that does not state it)."""
-    stated = _stated_by(side.facts)
-    sources = {p.doc_id: p.source for p in side.passages}
     found: dict[str, FacetValue] = {}
     for rec in side.records:
-        for value, evidence in _facet(stated, rec, facet):
+        for value, evidence in _facet(side.stated, rec, facet):
             if value and value not in found:
                 e = evidence or {}
                 found[value] = FacetValue(
@@ -115,24 +113,12 @@ def facet_values(side: Side, facet: str) -> list[FacetValue]:
                     e.get("page"),
                     e.get("start"),
                     e.get("end"),
-                    sources.get(rec["doc_id"]),
+                    side.sources.get(rec["doc_id"]),
                 )
     return list(found.values())
 
 
 Stated = dict[tuple[str, str, str], list[dict]]
-
-
-def _stated_by(facts: list[dict]) -> Stated:
-    """Facts by (document, kind, value as records hold it: ``other:<name>`` for a fund
-    outside the vocabulary), in document order."""
-    out: Stated = {}
-    for f in facts:
-        value = f["value"]
-        if f["kind"] == "funding_stream" and value == OTHER:
-            value = f"{OTHER}:{f['attrs'].get('name')}"
-        out.setdefault((f["doc_id"], f["kind"], value), []).append(f)
-    return out
 
 
 def _facet(stated: Stated, rec: dict, facet: str):

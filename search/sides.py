@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from extract import extract_document
+from extract.funding import OTHER
 from indexer.chunk import chunk_document
 from indexer.embed import Embedder
 from indexer.errors import DocumentNotFoundError, InvalidQueryError
@@ -48,6 +50,23 @@ class Side:
     # Single facts (kind, value, evidence start/end/quote/page, "doc_id"): the sentence that
     # states each value a record holds.
     facts: list[dict]
+
+    @cached_property
+    def stated(self) -> dict[tuple[str, str, str], list[dict]]:
+        """Facts by (document, kind, value as records hold it: ``other:<name>`` for a fund
+        outside the vocabulary), in document order; built once per side."""
+        out: dict[tuple[str, str, str], list[dict]] = {}
+        for f in self.facts:
+            value = f["value"]
+            if f["kind"] == "funding_stream" and value == OTHER:
+                value = f"{OTHER}:{f['attrs'].get('name')}"
+            out.setdefault((f["doc_id"], f["kind"], value), []).append(f)
+        return out
+
+    @cached_property
+    def sources(self) -> dict[str, str]:
+        """Each document's file, for citations."""
+        return {p.doc_id: p.source for p in self.passages}
 
 
 def resolve_side(
