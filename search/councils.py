@@ -31,6 +31,9 @@ class CouncilRef:
         council = _council_of(organisation)
         if council is not None and self.gss_code is not None:
             return council.gss_code == self.gss_code
+        named = _councils_named_in(organisation)
+        if named and self.gss_code is not None:  # by its longest place name, as extraction
+            return self.gss_code in named  # reads it: "West Lancashire CCG" is not Lancashire's
         names = (self.asked, *self.places)
         return any(_word(name).search(organisation) for name in names if name)
 
@@ -40,6 +43,13 @@ def _council_of(organisation: str) -> Council | None:
     """The council an organisation name resolves to: asked for each indexed name on every
     filtered search (search/filters.py), so remembered."""
     return load_gazetteer().resolve(organisation)
+
+
+@lru_cache(maxsize=65536)
+def _councils_named_in(organisation: str) -> frozenset[str]:
+    """GSS codes of the councils whose names or places ``organisation`` holds, each
+    mention the longest one there ("NHS Knowsley CCG": Knowsley's)."""
+    return frozenset(m.council.gss_code for m in load_gazetteer().find(organisation))
 
 
 @lru_cache(maxsize=4096)

@@ -115,6 +115,8 @@ def test_a_council_is_not_found_inside_another_councils_name(tmp_path, embedder)
         "Hull City Council",
         "Solihull Metropolitan Borough Council",
         "NHS Hull Clinical Commissioning Group",
+        "Lancashire County Council",
+        "NHS West Lancashire Clinical Commissioning Group",
     )
     for n, name in enumerate(names):
         (docs / f"d{n}.txt").write_text(f"{name}\n\n{name} funds a parent-infant service.\n")
@@ -123,6 +125,9 @@ def test_a_council_is_not_found_inside_another_councils_name(tmp_path, embedder)
         ("Brent", {"Brent Council"}),
         ("Hull", {"Hull City Council", "NHS Hull Clinical Commissioning Group"}),
         ("Solihull", {"Solihull Metropolitan Borough Council"}),
+        # An NHS body named for West Lancashire is not Lancashire County Council's.
+        ("Lancashire", {"Lancashire County Council"}),
+        ("West Lancashire", {"NHS West Lancashire Clinical Commissioning Group"}),
         ("Borough Council", {"Brentwood Borough Council", "Solihull Metropolitan Borough Council"}),
         ("   ", set(names)),  # spaces alone are no filter
     ):
