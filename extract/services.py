@@ -179,7 +179,12 @@ def named_service(text: str, start: int, end: int) -> ServiceMention | None:
 NOT_MODIFIERS = frozenset(
     "much many more most some any all such other each every both also very and or to of in "
     "for on at by with from as is are was were be been if not no including include includes "
-    "such via within across".split()
+    "such via within across "
+    # verbs that put a service in a sentence, not words of its name ("offers advocacy")
+    "will would can could should may must has have had "
+    "offer offers offered provide provides provided deliver delivers delivered fund funds "
+    "funded commission commissions commissioned run runs continue continues "
+    "procure procures procured award awards awarded".split()
 )
 
 
@@ -202,6 +207,18 @@ def _modifiers(text: str, start: int, term_start: int) -> int:
 IN_ACT = re.compile(r"(?:,?\s+(?:[A-Z][\w'’\-]*|and|of|against|for|the|\(\w+\)))*\s+Act\b")
 
 
+# After a service term: head nouns and -ing words ("... nursing service"), in any case (a
+# title's "Parent Infant Service"), and up to two plain words before a head noun other than
+# a fund ("parent-infant relationship service", not "Early Years Change Fund"), never a
+# connecting word ("advocacy for families").
+_SERVICE_HEADS = "|".join(h for h in HEADS.split("|") if h != "fund")
+TERM_TAIL = re.compile(
+    rf"(?:[\s\-]+(?:{HEADS})\b|(?:[\s\-]+(?!{_CONNECT}\b)[a-z]+){{1,2}}[\s\-]+"
+    rf"(?:{_SERVICE_HEADS})\b|[\s\-]+[a-z]+ing\b)*",
+    re.I,
+)
+
+
 def term_services(text: str, start: int, end: int) -> Iterator[ServiceMention]:
     """Known service terms with their modifiers and a head noun after; not inside the name of
     a fund ("Family Support Innovation Funding") or of an Act ("the Domestic Abuse Act 2021",
@@ -212,8 +229,8 @@ def term_services(text: str, start: int, end: int) -> Iterator[ServiceMention]:
         if m.group()[0].isupper() and IN_ACT.match(text, m.end(), end):
             continue
         s = _modifiers(text, start, m.start())
-        tail = re.match(rf"(?:[\s\-]+(?:{HEADS}|[a-z]+ing)\b)*", text[m.end() : end])
-        yield ServiceMention(s, m.end() + len(tail.group()), text[s : m.end() + len(tail.group())])
+        tail = TERM_TAIL.match(text, m.end(), end)
+        yield ServiceMention(s, tail.end(), text[s : tail.end()])
 
 
 def _strength(mention: ServiceMention) -> int:

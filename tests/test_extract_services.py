@@ -1,5 +1,7 @@
 """Service phrases from sentences written for these tests."""
 
+import pytest
+
 from extract.services import best_service
 
 
@@ -33,3 +35,32 @@ def test_inviting_applications_for_a_service():
     assert service("The Council is inviting applications for parent befriending schemes.") == (
         "parent befriending schemes"
     )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # A head noun two plain words after the term, and a title's capitals.
+        (
+            "Wigan Council agreed to award a contract to the NSPCC for a parent-infant "
+            "relationship service.",
+            "parent-infant relationship service",
+        ),
+        ("Decision: Parent Infant Service in Wigan", "Parent Infant Service"),
+        # Never across a connecting word, and a fund's name is no service.
+        ("Advocacy for families service users is to continue.", "Advocacy"),
+        ("Returns on the Early Years Change Fund were summarised.", "Early Years"),
+        # A verb before the term is no part of its name.
+        ("It offers advocacy to birth mothers.", "advocacy"),
+        (
+            "The council commissions perinatal mental health support.",
+            "perinatal mental health support",
+        ),
+        (
+            "0-19 children's public health nursing is commissioned.",
+            "0-19 children's public health nursing",
+        ),
+    ],
+)
+def test_a_service_term_runs_to_its_head_noun(sentence: str, expected: str):
+    assert service(sentence) == expected
