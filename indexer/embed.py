@@ -58,6 +58,7 @@ NAME_SEPARATOR = "+"
 OV_CONFIG = {"INFERENCE_PRECISION_HINT": "f32"}
 OV_FILE = "openvino/openvino_model.xml"
 QUERY_RECIPE = "query-recipe.json"  # beside an export: how load_embedder ran it
+log = logging.getLogger(__name__)
 # The founding documents: our own text, shipped with the source, used to calibrate int8.
 CALIBRATION_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -327,19 +328,37 @@ def load_embedder(
 
 def _record_recipe(model: object, folder: Path) -> None:
     """Write down how ``model`` runs its export, for indexer/query_encoder.py: only a plain
-    transformer, mean pooling and normalising, which is all that module can follow."""
+    transformer, mean pooling and normalising, no prompt, which is all that module follows.
+    Kept in step with the loaded model; a cache that cannot be written only costs speed."""
     target = folder / QUERY_RECIPE
     modules = [type(m).__name__ for m in model]
-    pooling = getattr(model[1], "pooling_mode", None) if len(modules) > 1 else None
-    if target.is_file() or modules != ["Transformer", "Pooling", "Normalize"]:
-        return
-    if pooling != "mean" or model[0].auto_model.ov_config is None:
-        return
-    recipe = {"max_seq_length": int(model.max_seq_length), "pooling": pooling}
-    recipe["ov_config"] = dict(model[0].auto_model.ov_config)
-    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(recipe, indent=2), encoding="utf-8")
-    os.replace(tmp, target)  # whole or absent, as two processes may write it at once
+    followable = (
+        modules == ["Transformer", "Pooling", "Normalize"]
+        and getattr(model[1], "pooling_mode", None) == "mean"
+        and model[0].auto_model.ov_config is not None
+        and not getattr(model, "default_prompt_name", None)
+    )
+    recipe = (
+        {
+            "max_seq_length": int(model.max_seq_length),
+            "pooling": "mean",
+            "ov_config": dict(model[0].auto_model.ov_config),
+        }
+        if followable
+        else None
+    )
+    try:
+        written = json.loads(target.read_text(encoding="utf-8")) if target.is_file() else None
+        if recipe == written:
+            return
+        if recipe is None:
+            target.unlink()
+            return
+        tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+        tmp.write_text(json.dumps(recipe, indent=2), encoding="utf-8")
+        os.replace(tmp, target)  # whole or absent, as two processes may write it at once
+    except (OSError, ValueError) as exc:
+        log.warning("query recipe not written at %s: %s", target, exc)
 
 
 def _sentence_transformer(path: str, backend: str = TORCH) -> object:

@@ -39,6 +39,7 @@ from indexer.embed import (
 from indexer.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
+FED = frozenset({"input_ids", "attention_mask", "token_type_ids"})  # what ``_one`` feeds
 
 
 @dataclass
@@ -101,6 +102,8 @@ def load_query_encoder(requested: str | None, cache_dir: Path | None = None) -> 
         log.warning("query encoder: %s; loading the full model instead", exc)
         return None
     inputs = tuple(p.get_any_name() for p in compiled.inputs)
+    if not set(inputs) <= FED:  # an input this encoder does not make: the full path does
+        return None
     return QueryEncoder(recorded_name(spec, backend), compiled, tokenizer, inputs)
 
 

@@ -9,7 +9,8 @@ down so it does not pass for real similarity.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -75,16 +76,27 @@ class Comparison:
 
 def compare(snapshot: Snapshot, sides: list[Side], top: int = 10) -> Comparison:
     """Facets of every side, and the first side aligned with each of the others."""
-    labels = [s.label for s in sides]
-    if len(set(labels)) < len(labels) or len({tuple(s.doc_ids) for s in sides}) < len(sides):
+    if len({tuple(s.doc_ids) for s in sides}) < len(sides):
+        labels = [s.label for s in sides]
         raise InvalidQueryError(f"compare: the same document or council twice ({labels})")
-    result = Comparison(labels)
+    sides = _distinct_labels(sides)
+    result = Comparison([s.label for s in sides])
     for facet in FACETS:
         result.facets[facet] = {s.label: facet_values(s, facet) for s in sides}
     first = sides[0]
     for other in sides[1:]:
         result.pairs.append(align(snapshot, first, other, top))
     return result
+
+
+def _distinct_labels(sides: list[Side]) -> list[Side]:
+    """Sides keyed by label: two documents titled alike ("Record of Decision") get their
+    ids' first characters after the title."""
+    counts = Counter(s.label for s in sides)
+    return [
+        replace(s, label=f"{s.label} ({s.doc_ids[0][:8]})") if counts[s.label] > 1 else s
+        for s in sides
+    ]
 
 
 # The facts table's kind behind each facet that a record holds as one value or a list.

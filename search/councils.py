@@ -13,6 +13,10 @@ from functools import lru_cache
 
 from extract.gazetteer import Council, is_explicit, load_gazetteer
 
+# Bodies over several councils: their names hold their councils' places ("Cambridgeshire and
+# Peterborough"), so a mention of one hides none of those councils.
+GROUPS = frozenset({"combined authority", "strategic authority"})
+
 
 @dataclass(frozen=True)
 class CouncilRef:
@@ -20,22 +24,40 @@ class CouncilRef:
     name: str
     gss_code: str | None
     places: tuple[str, ...]
+    successors: tuple[str, ...] = ()  # the councils that replaced an abolished one
 
     def matches(self, organisation: str | None) -> bool:
-        """Whether ``organisation`` is this council (or, for a name the gazetteer does not
-        know, holds it as words): two councils are compared by GSS code, so "Hull" is not
-        Solihull and "Brent" not Brentwood; any other body by the council's place names as
-        words ("NHS Knowsley CCG" is Knowsley's)."""
+        """Whether ``organisation`` is this council's (or, for a name the gazetteer does
+        not know, holds it as words).
+
+        Two councils are compared by GSS code or succession, so "Hull" is not Solihull and
+        "Brent" not Brentwood. Any other body is the council's when it names the council's
+        place ("NHS Knowsley CCG"), unless that place is only part of another council's
+        longer one ("West Lancashire CCG" is not Lancashire's)."""
         if not organisation:
             return False
-        council = _council_of(organisation)
-        if council is not None and self.gss_code is not None:
-            return council.gss_code == self.gss_code
-        named = _councils_named_in(organisation)
-        if named and self.gss_code is not None:  # by its longest place name, as extraction
-            return self.gss_code in named  # reads it: "West Lancashire CCG" is not Lancashire's
-        names = (self.asked, *self.places)
-        return any(_word(name).search(organisation) for name in names if name)
+        names = tuple(n for n in (self.asked, *self.places) if n)
+        if self.gss_code is not None:
+            council = _council_of(organisation)
+            if council is not None and council.type not in GROUPS:
+                return self.same_area(council)
+            mentions = _mentions_in(organisation)
+            if any(self.same_area(c) for c, _ in mentions):
+                return True
+            if any(
+                c.type not in GROUPS and any(_word(n).search(text) for n in names)
+                for c, text in mentions
+            ):
+                return False
+        return any(_word(name).search(organisation) for name in names)
+
+    def same_area(self, council: Council) -> bool:
+        """This council, the one that replaced it, or one it replaced."""
+        return (
+            council.gss_code == self.gss_code
+            or council.name in self.successors
+            or self.name in council.successor
+        )
 
 
 @lru_cache(maxsize=65536)
@@ -46,10 +68,10 @@ def _council_of(organisation: str) -> Council | None:
 
 
 @lru_cache(maxsize=65536)
-def _councils_named_in(organisation: str) -> frozenset[str]:
-    """GSS codes of the councils whose names or places ``organisation`` holds, each
-    mention the longest one there ("NHS Knowsley CCG": Knowsley's)."""
-    return frozenset(m.council.gss_code for m in load_gazetteer().find(organisation))
+def _mentions_in(organisation: str) -> tuple[tuple[Council, str], ...]:
+    """The councils whose names or places ``organisation`` holds, each mention the longest
+    one there, as extraction reads them."""
+    return tuple((m.council, m.text) for m in load_gazetteer().find(organisation))
 
 
 @lru_cache(maxsize=4096)
@@ -69,7 +91,7 @@ def resolve_council(asked: str) -> CouncilRef:
     if council is None:
         return CouncilRef(asked, asked, None, (asked,))
     places = tuple(v for v in council.variants if not is_explicit(v))
-    return CouncilRef(asked, council.name, council.gss_code, places)
+    return CouncilRef(asked, council.name, council.gss_code, places, council.successor)
 
 
 def same_organisation(name: str, wanted: str) -> bool:

@@ -345,3 +345,16 @@ def test_each_answered_cell_cites_what_the_same_search_finds_first(
         request = make_request(cell["question"], "hybrid", k=1, organisation=cell["council"])
         top = search(snapshot, request, embedder).results[0]
         assert cell["citation"]["doc_id"] == top.doc_id, cell["council"]
+
+
+def test_two_documents_titled_alike_compare_under_distinct_labels(snapshot, embedder, tmp_path):
+    drafts = []
+    for n, body in enumerate(("A direct award to a charity.", "An open tender for advocacy.")):
+        draft = tmp_path / f"record-{n}.md"
+        draft.write_text(f"# Record of Decision\n\n{body} It is funded by the council.\n")
+        drafts.append(resolve_side(snapshot, str(draft), embedder))
+    result = compare(snapshot, drafts)
+    assert len(set(result.sides)) == 2 and all("Record of Decision (" in s for s in result.sides)
+    assert set(result.facets["service"]) == set(result.sides)
+    with pytest.raises(InvalidQueryError, match="the same document or council twice"):
+        compare(snapshot, [drafts[0], drafts[0]])

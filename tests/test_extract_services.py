@@ -50,6 +50,10 @@ def test_inviting_applications_for_a_service():
         # Never across a connecting word, and a fund's name is no service.
         ("Advocacy for families service users is to continue.", "Advocacy"),
         ("Returns on the Early Years Change Fund were summarised.", "Early Years"),
+        ("Advocacy is a service that helps.", "Advocacy"),
+        ("Parent-infant support was a service the council funded.", "Parent-infant support"),
+        ("It offers advocacy at its centres.", "advocacy"),
+        ("Advocacy ACROSS ALL SERVICES was reviewed.", "Advocacy"),
         # A verb before the term is no part of its name.
         ("It offers advocacy to birth mothers.", "advocacy"),
         (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 
@@ -81,3 +82,20 @@ def test_a_query_from_the_command_line_loads_no_torch(embedder):
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["QueryEncoder", "[]"], out.stdout + out.stderr
+
+
+def test_the_recipe_is_kept_in_step_and_a_cache_it_cannot_write_costs_nothing(
+    embedder, tmp_path, caplog
+):
+    from indexer.embed import _record_recipe
+
+    caplog.set_level(logging.WARNING, logger="indexer.embed")
+    _record_recipe(embedder.model, tmp_path)
+    written = json.loads((tmp_path / QUERY_RECIPE).read_text())
+    (tmp_path / QUERY_RECIPE).write_text(json.dumps({**written, "max_seq_length": 128}))
+    _record_recipe(embedder.model, tmp_path)  # a stale recipe is rewritten
+    assert json.loads((tmp_path / QUERY_RECIPE).read_text()) == written
+    blocked = tmp_path / "blocked"
+    (blocked / QUERY_RECIPE).mkdir(parents=True)  # cannot be written as a file
+    _record_recipe(embedder.model, blocked)  # no error: the model still loads
+    assert "query recipe not written" in caplog.text

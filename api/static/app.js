@@ -59,13 +59,19 @@ function renderResult(hit) {
   ]);
 }
 
+// Each search or answer table takes a number; a reply to an older one is dropped, so a
+// quick Back, Forward or second click never shows results for another URL.
+let latest = 0;
+
 async function runSearch(params) {
+  const mine = ++latest;
   const status = $("status");
   status.textContent = "Searching…";
   $("results").replaceChildren();
   $("evidence").replaceChildren();
   try {
     const data = await getJSON(`/search?${params}`);
+    if (mine !== latest) return;
     const first = (data.page - 1) * data.per_page + 1;
     const last = first + data.results.length - 1;
     const shown = data.page > 1 ? `Documents ${first}–${last}` : `${data.results.length} documents`;
@@ -75,7 +81,7 @@ async function runSearch(params) {
     $("results").start = first;
     $("results").replaceChildren(...data.results.map(renderResult), ...pager(params, data));
   } catch (err) {
-    status.textContent = `Search failed: ${err.message}`;
+    if (mine === latest) status.textContent = `Search failed: ${err.message}`;
   }
 }
 
@@ -130,6 +136,7 @@ function gridTable(headers, rows) {
 }
 
 async function runEvidence(params) {
+  const mine = ++latest;
   const status = $("status");
   status.textContent = "Building the answer table…";
   $("results").replaceChildren();
@@ -138,6 +145,7 @@ async function runEvidence(params) {
   for (const key of ["organisation", "date_from", "date_to", "type"]) if (params.get(key)) query.set(key, params.get(key));
   try {
     const data = await getJSON(`/evidence?${query}`);
+    if (mine !== latest) return;
     status.textContent = `${data.rows.length} rows from ${data.matched_documents} matching documents. ${data.notes.join(" ")}`;
     const rows = data.rows.map((r) => [
       el("strong", { textContent: r.organisation }),
@@ -150,7 +158,7 @@ async function runEvidence(params) {
     ]);
     $("evidence").replaceChildren(gridTable(["Organisation", "Service / provider", "Funding", "How / when", "Evidence"], rows));
   } catch (err) {
-    status.textContent = `Answer table failed: ${err.message}`;
+    if (mine === latest) status.textContent = `Answer table failed: ${err.message}`;
   }
 }
 
@@ -233,7 +241,11 @@ async function init() {
   if (params.has("doc")) {
     const num = (k) => (params.has(k) ? Number.parseInt(params.get(k), 10) : undefined);
     $("back").addEventListener("click", (event) => {
-      if (history.length > 1) { event.preventDefault(); history.back(); }  // keeps the search
+      // Back to the search that led here (same site), keeping its query and filters.
+      if (document.referrer.startsWith(`${location.origin}/`)) {
+        event.preventDefault();
+        history.back();
+      }
     });
     showDocument(params.get("doc"), num("start"), num("end"));
     return;
@@ -256,7 +268,8 @@ async function init() {
   });
   window.addEventListener("popstate", () => showSearch(new URLSearchParams(location.search)));
   await loadOrganisations();  // before the URL's filters are set: they may name its options
-  showSearch(params);
+  // The URL now, not at load: a search sent while the list loaded has moved it on.
+  if (latest === 0) showSearch(new URLSearchParams(location.search));
 }
 
 init();
