@@ -212,8 +212,8 @@ IN_ACT = re.compile(r"(?:,?\s+(?:[A-Z][\w'’\-]*|and|of|against|for|the|\(\w+\)
 # a fund ("parent-infant relationship service", not "Early Years Change Fund"), never a
 # connecting word ("advocacy for families").
 _SERVICE_HEADS = "|".join(h for h in HEADS.split("|") if h != "fund")
-_NOT_NAME = r"(?:{c}|a|an|is|are|was|were|be|been|as|at|by|from|its|their|this|that|these|those)"
-_PLAIN = rf"(?!{_NOT_NAME.format(c=_CONNECT)}\b)(?-i:[a-z]+)"  # lower case, never "is a"
+_NOT_NAME = rf"(?:{_CONNECT}|a|an|is|are|was|were|be|been|as|at|by|from|its|their|this|that)"
+_PLAIN = rf"(?!{_NOT_NAME}\b)(?-i:[a-z]+)"  # a lower-case word, never "is a"
 TERM_TAIL = re.compile(
     rf"(?:[\s\-]+(?:{HEADS})\b|(?:[\s\-]+{_PLAIN}){{1,2}}[\s\-]+(?:{_SERVICE_HEADS})\b"
     rf"|[\s\-]+[a-z]+ing\b)*",
