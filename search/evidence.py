@@ -131,10 +131,13 @@ def _merge(row: EvidenceRow, rec: sqlite3.Row, doc: dict) -> None:
 
 
 def _has_stream(row: EvidenceRow, wanted: str) -> bool:
+    return any(_names_stream(wanted, s["id"], s["label"]) for s in row.funding_streams)
+
+
+def _names_stream(wanted: str, stream_id: str, label: str) -> bool:
+    """``--funding`` names a stream by its id or by words of its label, in any case."""
     wanted = wanted.lower()
-    return any(
-        wanted == s["id"].lower() or wanted in s["label"].lower() for s in row.funding_streams
-    )
+    return wanted == stream_id.lower() or wanted in label.lower()
 
 
 def _no_such_funding(funding: str, matched: int) -> str:
@@ -142,8 +145,7 @@ def _no_such_funding(funding: str, matched: int) -> str:
     fund no stream covers is kept under its own name), list the streams there are."""
     note = f"no {funding!r} funding stated in {matched} matching documents"
     streams = load_vocabulary().streams
-    wanted = funding.lower()
-    if any(wanted == s.id or wanted in s.label.lower() for s in streams):
+    if any(_names_stream(funding, s.id, s.label) for s in streams):
         return note
     listed = ", ".join(s.id for s in streams)
     return f"{note}; {funding!r} is none of the listed streams ({listed}), and no fund named so"

@@ -10,6 +10,7 @@ from datetime import date
 from indexer.errors import InvalidQueryError
 
 MODES = ("hybrid", "bm25", "dense")
+MAX_K = 1000  # the most documents one request ranks
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,8 @@ def make_request(
         raise InvalidQueryError("query: the query is empty")
     if mode not in MODES:
         raise InvalidQueryError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
-    if not 1 <= k <= 1000:
-        raise InvalidQueryError(f"k: {k} is out of range (1-1000)")
+    if not 1 <= k <= MAX_K:
+        raise InvalidQueryError(f"k: {k} is out of range (1-{MAX_K})")
     if not 1 <= passages <= 20:
         raise InvalidQueryError(f"passages: {passages} is out of range (1-20)")
     start, end = parse_date(date_from, "date_from"), parse_date(date_to, "date_to", end=True)

@@ -8,14 +8,13 @@ from fastapi import APIRouter, Query
 
 from api.deps import Snap, State
 from search.engine import search as run_search
-from search.query import make_request
+from search.query import MAX_K, make_request
 from search.serialize import response_dict
 
 router = APIRouter(tags=["search"])
 
 
 MAX_PAGE = 10
-MAX_K = 1000  # the most documents one request ranks (search/query.py)
 
 
 @router.get("/search")
