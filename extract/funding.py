@@ -32,6 +32,7 @@ _OTHER_NAME = re.compile(
     r"\b[A-Z][\w’'\-]*(?:[ \t]+(?:[A-Z][\w’'\-]*|and|&|of|for|to)){0,8}?"
     r"[ \t]+(?:Fund|Funding|Grant)\b"
 )
+_FUND_WORD = re.compile(r"[ \t](?:Fund|Funding|Grant)\b")  # every _OTHER_NAME match holds one
 _LEADING_NOUN = re.compile(r"^(?:The |This |(?:[A-Z]\w*(?:tion|ment)|Use) of )")
 
 
@@ -138,13 +139,16 @@ def match_streams(
     vocab = load_vocabulary()
     end = len(text) if end is None else end
     sentence = text[start:end]
+    named = vocab.stream_literals.may_match(sentence) and vocab.any_stream.search(sentence)
+    # Most sentences name no stream and no fund: the cue and negation scans are skipped.
+    if not named and not _FUND_WORD.search(sentence):
+        return []
     if is_negative(sentence, vocab):
         return []
     cue = assume_cue or bool(vocab.money_cue.search(sentence))
     taken: list[tuple[int, int]] = []
     found: list[FundingMention] = []
     bodies: list[FundingMention] = []
-    named = vocab.stream_literals.may_match(sentence) and vocab.any_stream.search(sentence)
     streams = vocab.streams if named else ()
     for stream in streams:
         for pattern in stream.patterns + (stream.with_cue if cue else ()) + stream.as_funder:

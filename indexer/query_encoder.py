@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from indexer import openvino_run
 from indexer.embed import (
     OPENVINO_INT8,
     OV_FILE,
@@ -39,7 +40,6 @@ from indexer.embed import (
 from indexer.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
-FED = frozenset({"input_ids", "attention_mask", "token_type_ids"})  # what ``_one`` feeds
 
 
 @dataclass
@@ -59,17 +59,8 @@ class QueryEncoder:
         return np.vstack([self._one(text) for text in texts]).astype(np.float32)
 
     def _one(self, text: str) -> np.ndarray:
-        encoding = self.tokenizer.encode(text)
-        feed = {
-            "input_ids": encoding.ids,
-            "attention_mask": encoding.attention_mask,
-            "token_type_ids": encoding.type_ids,
-        }
         with self._lock:
-            hidden = self.compiled({k: np.array([feed[k]], dtype=np.int64) for k in self.inputs})
-        tokens = hidden[0][0]  # last_hidden_state of the one text: (tokens, dimension)
-        pooled = tokens.mean(axis=0)  # one unpadded text: every token is attended to
-        return pooled / np.linalg.norm(pooled)
+            return openvino_run.run(self.compiled, self.tokenizer, self.inputs, [text])[0]
 
 
 def load_query_encoder(requested: str | None, cache_dir: Path | None = None) -> QueryEncoder | None:
@@ -101,8 +92,8 @@ def load_query_encoder(requested: str | None, cache_dir: Path | None = None) -> 
     except Exception as exc:  # the full path loads the same files and names what is wrong
         log.warning("query encoder: %s; loading the full model instead", exc)
         return None
-    inputs = tuple(p.get_any_name() for p in compiled.inputs)
-    if not set(inputs) <= FED:  # an input this encoder does not make: the full path does
+    inputs = openvino_run.input_names(compiled)
+    if inputs is None:  # an input this encoder does not make: the full path does
         return None
     return QueryEncoder(recorded_name(spec, backend), compiled, tokenizer, inputs)
 

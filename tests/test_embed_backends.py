@@ -172,3 +172,49 @@ def test_counting_tokens_while_another_thread_encodes(backends, name):
     worker.join()
     assert not errors
     assert counts and set(counts) == {expected}
+
+
+def _corpus_paragraphs() -> list[str]:
+    """Real text of every length: the bundled corpus's paragraphs, a whole document (over
+    the model's limit), and words the tokenizer folds (accents, a dotted capital I, emoji)."""
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    docs = [p.read_text(encoding="utf-8") for p in sorted(corpus.glob("*.txt"))]
+    paragraphs = [p for doc in docs for p in doc.split("\n\n") if p.strip()][:60]
+    return [*paragraphs, docs[0], "Café İstanbul naïve résumé 👶 — “quoted”", "x"]
+
+
+@pytest.mark.parametrize("name", [OPENVINO, OPENVINO_INT8])
+def test_openvino_models_run_directly_with_sentence_transformers_vectors(
+    backends, name, monkeypatch
+):
+    """``encode`` runs tokenizer, model and mean pooling itself (indexer/openvino_run.py),
+    not through sentence-transformers, and gives its vectors for the same batch."""
+    embedder = backends[name]
+    texts = _corpus_paragraphs()
+    library = np.vstack(
+        [
+            embedder.model.encode(texts[i : i + 16], normalize_embeddings=True)
+            for i in range(0, len(texts), 16)
+        ]
+    )
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("sentence-transformers' encode was called")
+
+    monkeypatch.setattr(embedder.model, "encode", refuse)
+    # The same groups of 16, each one batch either way (padding depends on the batch).
+    direct = np.vstack(
+        [embedder.encode(texts[i : i + 16], batch_size=16) for i in range(0, len(texts), 16)]
+    )
+    assert np.abs(direct - library).max() < 1e-5
+    assert np.allclose(np.linalg.norm(direct, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", [TORCH, OPENVINO_INT8])
+def test_counting_tokens_agrees_with_the_model_tokenizer(backends, name):
+    """The counter calls the fast tokenizer itself: the counts transformers' call gives."""
+    embedder = backends[name]
+    texts = _corpus_paragraphs()
+    expected = embedder.model.tokenizer(texts, add_special_tokens=False, verbose=False)
+    assert embedder.count_tokens(texts) == [len(ids) for ids in expected["input_ids"]]
+    assert max(embedder.count_tokens(texts)) > embedder.max_tokens  # the whole document

@@ -1,12 +1,14 @@
 """The gazetteer: variants, resolution, mentions in text, and coverage of the register."""
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
 import pytest
 
 from extract.gazetteer import load_gazetteer
+from extract.names import Token, fold, tokens
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTER = ROOT.parent / "shared" / "reference" / "uk_local_authorities.csv"
@@ -93,3 +95,19 @@ def test_gazetteer_covers_all_current_councils():
         assert report["missing_codes"] == []
         assert report["unresolved_official_names"] == []
         assert report["gazetteer_current"] == report["register_current"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "St. Helens Council & NHS Cheshire and Merseyside ICB agreed the award on 3 March.",
+        "  Leading spaces, trailing punctuation... and_underscores_split  ",
+        "",
+        "Café Ⅻ naïve — Zoë's ΣΑΣ",  # the per-word path: folded one word at a time
+    ],
+)
+def test_tokens_hold_each_word_folded_with_its_exact_span(text: str):
+    """The ASCII fast path and the per-word path give the same tokens: every word's
+    folded form and the span it has in the text."""
+    words = re.finditer(r"[^\W_]+|&", text)
+    assert tokens(text) == [Token(fold(m.group()), m.start(), m.end()) for m in words]
