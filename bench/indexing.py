@@ -22,11 +22,14 @@ drift in background load hits all alike. Reported:
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -103,11 +106,12 @@ def index_once(corpus: Path, root: Path, embedder: Embedder, embed_ahead: bool =
 def encode_once(texts: list[str], embedder: Embedder) -> float:
     """The baseline: sentence-transformers' own ``encode``, one call over every text (it
     orders them longest first itself), at the batch size the pipeline uses."""
-    seconds, _ = harness.timed(
-        lambda: embedder.model.encode(
-            texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True
+    with parallel_tokenizing():
+        seconds, _ = harness.timed(
+            lambda: embedder.model.encode(
+                texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True
+            )
         )
-    )
     return seconds
 
 
@@ -115,8 +119,25 @@ def encode_direct_once(texts: list[str], embedder: Embedder) -> float:
     """The stricter baseline: the pipeline's own ``Embedder.encode``, one call over every
     text. For an OpenVINO model it runs the model directly (indexer/openvino_run.py), which
     skips sentence-transformers' own tokenising and tensor work."""
-    seconds, _ = harness.timed(lambda: embedder.encode(texts, batch_size=64))
+    with parallel_tokenizing():
+        seconds, _ = harness.timed(lambda: embedder.encode(texts, batch_size=64))
     return seconds
+
+
+@contextlib.contextmanager
+def parallel_tokenizing() -> Iterator[None]:
+    """The tokenizer's default, batches spread over every core, which indexer/embed.py
+    turns off for indexing: the baselines encode as a program calling the model would.
+    Set only while nothing else runs (the variable is read at each call)."""
+    saved = os.environ.get("TOKENIZERS_PARALLELISM")
+    os.environ["TOKENIZERS_PARALLELISM"] = "true"
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["TOKENIZERS_PARALLELISM"]
+        else:
+            os.environ["TOKENIZERS_PARALLELISM"] = saved
 
 
 def sizes_on_disk(root: Path) -> dict[str, int]:

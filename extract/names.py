@@ -43,24 +43,21 @@ def tokens(text: str) -> list[Token]:
     lower = text.lower()
     if len(lower) != len(text):  # a letter that lower-cases to two ("İ"): offsets would move
         return [Token(fold(m.group()), *m.span()) for m in _TOKEN.finditer(text)]
-    if text.isascii():  # nearly every document, tokenised without a Python step per token
-        pieces = _SPLIT.split(lower)  # gap, token, gap, token, ..., gap
-        offsets = list(itertools.accumulate(map(len, pieces), initial=0))
-        norms = pieces[1::2]
-        if "&" in text:
-            norms = ["and" if w == "&" else w for w in norms]
-        rows = zip(norms, offsets[1:-1:2], offsets[2::2], strict=True)
-        return list(map(tuple.__new__, itertools.repeat(Token), rows))  # Token(*row), in C
-    # Lower-casing the text once is what ``fold`` does to an ASCII word; the rest (accented
-    # words and "&") are folded one by one from the text as written, since lower-casing a
-    # whole text can choose another letter than a word alone would (Greek final sigma).
-    return [
-        Token(
-            w if (w := m.group()).isascii() and w != "&" else fold(text[m.start() : m.end()]),
-            *m.span(),
-        )
-        for m in _TOKEN.finditer(lower)
-    ]
+    # Split once, with no Python step per token: the gaps' and tokens' lengths give offsets.
+    pieces = _SPLIT.split(lower)  # gap, token, gap, token, ..., gap
+    offsets = list(itertools.accumulate(map(len, pieces), initial=0))
+    norms, starts, ends = pieces[1::2], offsets[1:-1:2], offsets[2::2]
+    if "&" in text or not text.isascii():
+        # Lower-casing the text once is what ``fold`` does to an ASCII word; the rest
+        # (accented words and "&") are folded one by one from the text as written, since
+        # lower-casing a whole text can choose another letter than a word alone would
+        # (Greek final sigma).
+        norms = [
+            w if w.isascii() and w != "&" else fold(text[a:b])
+            for w, a, b in zip(norms, starts, ends, strict=True)
+        ]
+    rows = zip(norms, starts, ends, strict=True)
+    return list(map(tuple.__new__, itertools.repeat(Token), rows))  # Token(*row), in C
 
 
 def name_key(name: str) -> tuple[str, ...]:
