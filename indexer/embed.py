@@ -222,17 +222,21 @@ class Embedder:
         texts: Sequence[str],
         batch_size: int = 64,
         on_batch: Callable[[int], None] | None = None,
+        lengths: Sequence[int] | None = None,
     ) -> np.ndarray:
         """Embed ``texts``; ``on_batch(n)`` is called after each batch (progress bars).
 
         Batches are cut from the texts longest first, as sentence-transformers orders one
         ``encode`` call, so each batch pads little (with the pipeline ordering its calls the
         same way, indexing 1,000 documents went from 19.9 to 16.8 s; bench/indexing.py).
-        Rows come back in input order.
+        ``lengths`` (the texts' token counts, where the caller has them) order them better
+        than characters do: on the benchmark's chunks, padding fell from 5.4% to 1.7% of
+        the tokens run. Rows come back in input order.
         """
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         exclusive = self._lock if self.backend != TORCH else contextlib.nullcontext()
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        size = [len(t) for t in texts] if lengths is None else lengths
+        order = sorted(range(len(texts)), key=lambda i: -size[i])
         for i in range(0, len(order), batch_size):
             rows = order[i : i + batch_size]
             with exclusive:

@@ -420,7 +420,8 @@ def _embed(
             reporter.stage("embedding", total=len(missing))
         for batch in _batches(missing, EMBED_BATCH):
             texts = _texts_for(builder, batch)
-            vecs = embedder.encode(texts, on_batch=reporter.advance)
+            lengths = [tokens[h] for h in batch]
+            vecs = embedder.encode(texts, on_batch=reporter.advance, lengths=lengths)
             embedded = dict(zip(batch, vecs, strict=True))
             cache.put_many(embedded, embedder.name)  # committed per batch: a crash keeps them
             found.update(embedded)
