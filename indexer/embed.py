@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import hashlib
 import importlib
 import importlib.metadata
@@ -26,6 +27,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -234,16 +236,35 @@ class Embedder:
         the tokens run. Rows come back in input order.
         """
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        exclusive = self._lock if self.backend != TORCH else contextlib.nullcontext()
         size = [len(t) for t in texts] if lengths is None else lengths
         order = sorted(range(len(texts)), key=lambda i: -size[i])
-        for i in range(0, len(order), batch_size):
-            rows = order[i : i + batch_size]
-            with exclusive:
-                out[rows] = self._batch([texts[r] for r in rows], self._compiled)
+        batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        if self._direct is not None and len(batches) > 1:
+            runs = self._run_tokenized_ahead([[texts[r] for r in rows] for rows in batches])
+        else:
+            runs = (self._run_exclusive([texts[r] for r in rows]) for rows in batches)
+        for rows, vectors in zip(batches, runs, strict=True):
+            out[rows] = vectors
             if on_batch:
                 on_batch(len(rows))
         return out
+
+    def _run_exclusive(self, texts: list[str]) -> np.ndarray:
+        exclusive = self._lock if self.backend != TORCH else contextlib.nullcontext()
+        with exclusive:
+            return self._batch(texts, self._compiled)
+
+    def _run_tokenized_ahead(self, batches: list[list[str]]) -> Iterator[np.ndarray]:
+        """Each batch's vectors, a model run directly: a second thread tokenises the batches
+        ahead while the model runs. The tokenizer runs on one core (TOKENIZERS_PARALLELISM
+        above), and the model used to wait for it between batches."""
+        tokenizer, inputs = self._direct
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokenize") as ahead:
+            feeds = ahead.map(functools.partial(openvino_run.tokenize, tokenizer), batches)
+            for feed in feeds:
+                with self._lock:
+                    vectors = openvino_run.infer(self._compiled(), inputs, feed)
+                yield vectors
 
     def _batch(self, texts: list[str], compiled: Callable[[], object]) -> np.ndarray:
         """One batch's unit vectors: run directly where the model allows, on ``compiled()``

@@ -52,15 +52,23 @@ def run(
     compiled: object, tokenizer: object, inputs: Sequence[str], texts: Sequence[str]
 ) -> np.ndarray:
     """Unit vectors of ``texts`` as one batch (padded to its longest text)."""
+    return infer(compiled, inputs, tokenize(tokenizer, texts))
+
+
+def tokenize(tokenizer: object, texts: Sequence[str]) -> dict[str, np.ndarray]:
+    """The model's input for ``texts`` as one batch. The tokenizer lets go of the GIL, so
+    this can run on another thread while the model runs the batch before."""
     encodings = tokenizer.encode_batch_fast(list(texts))  # no character offsets: not needed
-    mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-    feed = {
+    return {
         "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-        "attention_mask": mask,
+        "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
         "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
     }
+
+
+def infer(compiled: object, inputs: Sequence[str], feed: dict[str, np.ndarray]) -> np.ndarray:
     hidden = compiled({name: feed[name] for name in inputs})[0]  # (texts, tokens, dimension)
-    return mean_pooled(hidden, mask)
+    return mean_pooled(hidden, feed["attention_mask"])
 
 
 def mean_pooled(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:

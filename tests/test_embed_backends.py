@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from indexer import openvino_run
 from indexer.embed import (
     AUTO,
     BACKEND_ENV,
@@ -202,10 +203,9 @@ def test_openvino_models_run_directly_with_sentence_transformers_vectors(
         raise AssertionError("sentence-transformers' encode was called")
 
     monkeypatch.setattr(embedder.model, "encode", refuse)
-    # The same groups of 16, each one batch either way (padding depends on the batch).
-    direct = np.vstack(
-        [embedder.encode(texts[i : i + 16], batch_size=16) for i in range(0, len(texts), 16)]
-    )
+    # The same groups of 16 (padding depends on the batch): ``lengths`` keeps input order,
+    # so one call cuts the batches above, tokenising each ahead while the model runs.
+    direct = embedder.encode(texts, batch_size=16, lengths=range(len(texts), 0, -1))
     assert np.abs(direct - library).max() < 1e-5
     assert np.allclose(np.linalg.norm(direct, axis=1), 1.0, atol=1e-5)
 
@@ -228,13 +228,13 @@ def test_encode_batches_by_the_token_counts_it_is_given(backends, monkeypatch):
     b, d = SENTENCES[0] * 4, SENTENCES[1] * 3
     texts = [a, b, c, d]
     batches: list[list[str]] = []
-    run_batch = embedder._batch
+    tokenize = openvino_run.tokenize
 
-    def recording(batch, compiled):
+    def recording(tokenizer, batch):
         batches.append(batch)
-        return run_batch(batch, compiled)
+        return tokenize(tokenizer, batch)
 
-    monkeypatch.setattr(embedder, "_batch", recording)
+    monkeypatch.setattr(openvino_run, "tokenize", recording)
     by_counts = embedder.encode(texts, batch_size=2, lengths=[4, 3, 2, 1])
     assert batches == [[a, b], [c, d]]
     batches.clear()
