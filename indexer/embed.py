@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import functools
 import hashlib
 import importlib
 import importlib.metadata
@@ -235,46 +234,45 @@ class Embedder:
         than characters do: on the benchmark's chunks, padding fell from 5.4% to 1.7% of
         the tokens run. Rows come back in input order.
         """
+        if lengths is not None and len(lengths) != len(texts):
+            raise ValueError(f"lengths: {len(lengths)} counts for {len(texts)} texts")
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         size = [len(t) for t in texts] if lengths is None else lengths
         order = sorted(range(len(texts)), key=lambda i: -size[i])
         batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-        if self._direct is not None and len(batches) > 1:
-            runs = self._run_tokenized_ahead([[texts[r] for r in rows] for rows in batches])
-        else:
-            runs = (self._run_exclusive([texts[r] for r in rows]) for rows in batches)
-        for rows, vectors in zip(batches, runs, strict=True):
-            out[rows] = vectors
-            if on_batch:
-                on_batch(len(rows))
+        runs = self._runs([[texts[r] for r in rows] for rows in batches])
+        with contextlib.closing(runs):  # a caller's error stops the tokenising thread too
+            for rows, vectors in zip(batches, runs, strict=True):
+                out[rows] = vectors
+                if on_batch:
+                    on_batch(len(rows))
         return out
 
-    def _run_exclusive(self, texts: list[str]) -> np.ndarray:
-        exclusive = self._lock if self.backend != TORCH else contextlib.nullcontext()
-        with exclusive:
-            return self._batch(texts, self._compiled)
-
-    def _run_tokenized_ahead(self, batches: list[list[str]]) -> Iterator[np.ndarray]:
-        """Each batch's vectors, a model run directly: a second thread tokenises the batches
-        ahead while the model runs. The tokenizer runs on one core (TOKENIZERS_PARALLELISM
-        above), and the model used to wait for it between batches."""
+    def _runs(self, batches: list[list[str]]) -> Iterator[np.ndarray]:
+        """Each batch's vectors in turn. A model run directly has the next batch tokenised
+        on a second thread while the model runs this one: the tokenizer runs on one core
+        (TOKENIZERS_PARALLELISM above), and the model used to wait for it between batches."""
+        if self._direct is None:
+            exclusive = self._lock if self.backend != TORCH else contextlib.nullcontext()
+            for texts in batches:
+                with exclusive:
+                    vectors = self.model.encode(
+                        texts, batch_size=len(texts), normalize_embeddings=True
+                    )
+                yield vectors
+            return
         tokenizer, inputs = self._direct
+        if not batches:
+            return
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokenize") as ahead:
-            feeds = ahead.map(functools.partial(openvino_run.tokenize, tokenizer), batches)
-            for feed in feeds:
+            pending = ahead.submit(openvino_run.tokenize, tokenizer, batches[0])
+            for following in [*batches[1:], None]:
+                feed = pending.result()
+                if following is not None:  # one batch ahead, no more: feeds are large
+                    pending = ahead.submit(openvino_run.tokenize, tokenizer, following)
                 with self._lock:
                     vectors = openvino_run.infer(self._compiled(), inputs, feed)
                 yield vectors
-
-    def _batch(self, texts: list[str], compiled: Callable[[], object]) -> np.ndarray:
-        """One batch's unit vectors: run directly where the model allows, on ``compiled()``
-        (the full-width model or the one beside preparation), else by sentence-transformers."""
-        if self._direct is not None:
-            tokenizer, inputs = self._direct
-            return openvino_run.run(compiled(), tokenizer, inputs, texts)
-        return self.model.encode(
-            texts, batch_size=len(texts), normalize_embeddings=True, convert_to_numpy=True
-        )
 
     def _compiled(self) -> object:
         """The OpenVINO model sentence-transformers compiled (on its first encode, else now)."""
@@ -293,11 +291,15 @@ class Embedder:
         a core to a Python thread that is busy beside it (the indexer preparing documents,
         indexer/embed_ahead.py). The same model file as ``encode``, and the same vectors for
         the same batch: only the thread count differs. Needs ``can_encode_aside``."""
+        feed = None
+        if self._direct is not None:  # tokenised before taking the lock
+            tokenizer, inputs = self._direct
+            feed = openvino_run.tokenize(tokenizer, list(texts))
         with self._aside_lock:
             if self._aside is None:  # compiled on first use: most embedders never need it
                 self._aside = _compile(self.model, self._aside_threads())
-            if self._direct is not None:
-                return self._batch(list(texts), lambda: self._aside)
+            if feed is not None:
+                return openvino_run.infer(self._aside, inputs, feed)
             return self._aside_by_modules(list(texts))
 
     def _aside_by_modules(self, texts: list[str]) -> np.ndarray:

@@ -4,7 +4,7 @@
 torch tensors, which costs about a twentieth of indexing's embedding time on this machine
 (bench/indexing.py measures both). For a model that is only a transformer, mean pooling
 and normalising (``followable``), running the steps directly gives the same vectors for the
-same batch (within 2e-7; tests/test_embed.py), so the indexer's ``Embedder`` and the light
+same batch (within 2e-7; tests/test_embed_backends.py), so the indexer's ``Embedder`` and the light
 query encoder (indexer/query_encoder.py) both run it this way. Anything else goes through
 sentence-transformers.
 """
@@ -28,6 +28,9 @@ def followable(model: object) -> bool:
         and getattr(model[1], "pooling_mode", None) == "mean"
         and getattr(model[0].auto_model, "ov_config", None) is not None
         and not getattr(model, "default_prompt_name", None)
+        # Text handling sentence-transformers does itself, outside the tokenizer.
+        and not getattr(model[0], "do_lower_case", False)
+        and not getattr(model[0], "processing_kwargs", None)
     )
 
 
@@ -37,8 +40,13 @@ def batch_tokenizer(model: object) -> object:
     change its settings while it runs (that raises "Already borrowed")."""
     hf = model.tokenizer
     tokenizer = copy.deepcopy(hf.backend_tokenizer)
-    tokenizer.enable_truncation(int(model.max_seq_length))
-    tokenizer.enable_padding(pad_id=hf.pad_token_id, pad_token=hf.pad_token)
+    tokenizer.enable_truncation(int(model.max_seq_length), direction=hf.truncation_side)
+    tokenizer.enable_padding(
+        direction=hf.padding_side,
+        pad_id=hf.pad_token_id,
+        pad_type_id=hf.pad_token_type_id,
+        pad_token=hf.pad_token,
+    )
     return tokenizer
 
 
@@ -46,13 +54,6 @@ def input_names(compiled: object) -> tuple[str, ...] | None:
     """The compiled model's inputs, or None if it wants one that ``run`` does not make."""
     names = tuple(p.get_any_name() for p in compiled.inputs)
     return names if set(names) <= FED else None
-
-
-def run(
-    compiled: object, tokenizer: object, inputs: Sequence[str], texts: Sequence[str]
-) -> np.ndarray:
-    """Unit vectors of ``texts`` as one batch (padded to its longest text)."""
-    return infer(compiled, inputs, tokenize(tokenizer, texts))
 
 
 def tokenize(tokenizer: object, texts: Sequence[str]) -> dict[str, np.ndarray]:

@@ -59,8 +59,9 @@ class QueryEncoder:
         return np.vstack([self._one(text) for text in texts]).astype(np.float32)
 
     def _one(self, text: str) -> np.ndarray:
-        with self._lock:
-            return openvino_run.run(self.compiled, self.tokenizer, self.inputs, [text])[0]
+        feed = openvino_run.tokenize(self.tokenizer, [text])
+        with self._lock:  # the model only: another query may tokenise meanwhile
+            return openvino_run.infer(self.compiled, self.inputs, feed)[0]
 
 
 def load_query_encoder(requested: str | None, cache_dir: Path | None = None) -> QueryEncoder | None:
