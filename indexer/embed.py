@@ -261,8 +261,10 @@ class Embedder:
                     )
                 yield vectors
             return
-        tokenizer, inputs = self._direct
-        if not batches:
+        tokenizer, _ = self._direct
+        if len(batches) <= 1:  # a query, say: nothing to tokenise ahead of
+            for texts in batches:
+                yield self._infer(openvino_run.tokenize(tokenizer, texts))
             return
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokenize") as ahead:
             pending = ahead.submit(openvino_run.tokenize, tokenizer, batches[0])
@@ -270,9 +272,11 @@ class Embedder:
                 feed = pending.result()
                 if following is not None:  # one batch ahead, no more: feeds are large
                     pending = ahead.submit(openvino_run.tokenize, tokenizer, following)
-                with self._lock:
-                    vectors = openvino_run.infer(self._compiled(), inputs, feed)
-                yield vectors
+                yield self._infer(feed)
+
+    def _infer(self, feed: dict[str, np.ndarray]) -> np.ndarray:
+        with self._lock:  # the model only: tokenising needs no lock
+            return openvino_run.infer(self._compiled(), self._direct[1], feed)
 
     def _compiled(self) -> object:
         """The OpenVINO model sentence-transformers compiled (on its first encode, else now)."""
