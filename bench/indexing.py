@@ -22,15 +22,15 @@ drift in background load hits all alike. Reported:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from unittest.mock import patch
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -125,20 +125,11 @@ def encode_direct_once(texts: list[str], embedder: Embedder) -> float:
     return seconds
 
 
-@contextlib.contextmanager
-def parallel_tokenizing() -> Iterator[None]:
+def parallel_tokenizing() -> AbstractContextManager:
     """The tokenizer's default, batches spread over every core, which indexer/embed.py
     turns off for indexing: the baseline encodes as a program calling the model would.
     Set only while nothing else runs (the variable is read at each call)."""
-    saved = os.environ.get("TOKENIZERS_PARALLELISM")
-    os.environ["TOKENIZERS_PARALLELISM"] = "true"
-    try:
-        yield
-    finally:
-        if saved is None:
-            del os.environ["TOKENIZERS_PARALLELISM"]
-        else:
-            os.environ["TOKENIZERS_PARALLELISM"] = saved
+    return patch.dict(os.environ, {"TOKENIZERS_PARALLELISM": "true"})
 
 
 def sizes_on_disk(root: Path) -> dict[str, int]:

@@ -16,12 +16,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-FED = frozenset({"input_ids", "attention_mask", "token_type_ids"})  # what ``run`` feeds
+FED = frozenset({"input_ids", "attention_mask", "token_type_ids"})  # what ``tokenize`` makes
 
 
 def followable(model: object) -> bool:
     """Whether the sentence-transformers ``model`` is an OpenVINO transformer, mean pooling
-    and normalising, with no default prompt: all that ``run`` does."""
+    and normalising, with no default prompt: all that ``tokenize`` and ``infer`` do."""
     modules = [type(m).__name__ for m in model]
     return (
         modules == ["Transformer", "Pooling", "Normalize"]
@@ -51,7 +51,7 @@ def batch_tokenizer(model: object) -> object:
 
 
 def input_names(compiled: object) -> tuple[str, ...] | None:
-    """The compiled model's inputs, or None if it wants one that ``run`` does not make."""
+    """The compiled model's inputs, or None if it wants one that ``tokenize`` does not make."""
     names = tuple(p.get_any_name() for p in compiled.inputs)
     return names if set(names) <= FED else None
 
@@ -68,6 +68,7 @@ def tokenize(tokenizer: object, texts: Sequence[str]) -> dict[str, np.ndarray]:
 
 
 def infer(compiled: object, inputs: Sequence[str], feed: dict[str, np.ndarray]) -> np.ndarray:
+    """Unit vectors of one tokenised batch (``tokenize``)."""
     hidden = compiled({name: feed[name] for name in inputs})[0]  # (texts, tokens, dimension)
     return mean_pooled(hidden, feed["attention_mask"])
 
