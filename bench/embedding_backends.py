@@ -54,7 +54,7 @@ def chunk_texts(folder: Path, embedder: Embedder) -> list[str]:
     texts = []
     for path in sorted(folder.glob("*.txt")):
         doc = load_document(path)
-        chunks = chunk_document(path.stem, doc, embedder.count_tokens, embedder.max_tokens)
+        chunks = chunk_document(path.stem, doc, embedder.token_ids, embedder.max_tokens)
         texts += [c.text for c in chunks]
     return texts
 

@@ -2,23 +2,32 @@
 
 Every chunk is a span of the document text (``text[start:end]``), so citations and
 highlights map straight back to the source. Windows never exceed the model's token limit,
-counted with the model's own tokenizer.
+counted with the model's own tokenizer, and keep the token ids counted (``Chunk.token_ids``).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from indexer.records import Chunk, LoadedDocument
 
-TokenCounter = Callable[[Sequence[str]], list[int]]
+# Each text's token ids, without the model's special tokens (``Embedder.token_ids``).
+Tokenizer = Callable[[Sequence[str]], list[list[int]]]
 
 # A sentence ends at . ! ? (optionally closed by a quote or bracket) followed by space and
 # something that can start a sentence; a blank line always ends one.
 _SENTENCE_END = re.compile(r"""(?<=[.!?])["')\]]*\s+(?=["'(\[£$€0-9A-Z•\-–])|\n\s*\n""")
 _LINE = re.compile(r"[^\n]+")
+# Between two units whose ids may join lies only whitespace as BERT's tokenizer reads it:
+# tab, line breaks and Unicode's space separators. It drops other control characters that
+# Python's str.isspace counts (vertical tab, form feed), which would join the two words.
+_BREAKS = " \t\n\r"
 _HEADING_WORDS = re.compile(r"^[A-Z][\w'’&/(),-]*(?: [\w'’&/(),-]+){0,9}:?$")
 
 
@@ -26,8 +35,12 @@ _HEADING_WORDS = re.compile(r"^[A-Z][\w'’&/(),-]*(?: [\w'’&/(),-]+){0,9}:?$"
 class _Unit:
     start: int
     end: int
-    tokens: int
+    ids: list[int]  # its token ids
     heading: str | None  # set when this unit is a heading line
+
+    @property
+    def tokens(self) -> int:
+        return len(self.ids)
 
 
 def guess_headings(text: str) -> list[tuple[int, int]]:
@@ -65,7 +78,7 @@ def _spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-def _units(doc: LoadedDocument, count: TokenCounter, max_tokens: int) -> list[_Unit]:
+def _units(doc: LoadedDocument, tokenize: Tokenizer, max_tokens: int) -> list[_Unit]:
     """Headings and sentences in document order, each at most ``max_tokens`` long."""
     text = doc.text
     headings = sorted(set(doc.headings) | set(guess_headings(text)))
@@ -78,25 +91,25 @@ def _units(doc: LoadedDocument, count: TokenCounter, max_tokens: int) -> list[_U
         bounds.append((h_start, h_end, True))
         pos = h_end
     bounds += [(a, b, False) for a, b in _spans(text, pos, len(text))]
-    tokens = count([text[a:b] for a, b, _ in bounds])
+    tokens = tokenize([text[a:b] for a, b, _ in bounds])
     units: list[_Unit] = []
-    for (a, b, is_heading), n in zip(bounds, tokens, strict=True):
+    for (a, b, is_heading), ids in zip(bounds, tokens, strict=True):
         heading = " ".join(text[a:b].split()).rstrip(":") if is_heading else None
-        if n <= max_tokens:
-            units.append(_Unit(a, b, n, heading))
+        if len(ids) <= max_tokens:
+            units.append(_Unit(a, b, ids, heading))
         else:
-            units += _split_long(text, a, b, count, max_tokens)
+            units += _split_long(text, a, b, tokenize, max_tokens)
     return units
 
 
-def _split_long(text: str, start: int, end: int, count: TokenCounter, limit: int) -> list[_Unit]:
+def _split_long(text: str, start: int, end: int, tokenize: Tokenizer, limit: int) -> list[_Unit]:
     """Cut an over-long sentence at whitespace into pieces that fit the token limit."""
     pieces, todo = [], [(start, end)]
     while todo:
         a, b = todo.pop()
-        n = count([text[a:b]])[0]
-        if n <= limit:
-            pieces.append(_Unit(a, b, n, None))
+        ids = tokenize([text[a:b]])[0]
+        if len(ids) <= limit:
+            pieces.append(_Unit(a, b, ids, None))
             continue
         mid = (a + b) // 2
         cut = text.rfind(" ", a + 1, mid + 1)
@@ -113,7 +126,7 @@ def _split_long(text: str, start: int, end: int, count: TokenCounter, limit: int
 def chunk_document(
     doc_id: str,
     doc: LoadedDocument,
-    count_tokens: TokenCounter,
+    tokenize: Tokenizer,
     max_tokens: int,
     overlap_tokens: int = 32,
     min_section_tokens: int = 48,
@@ -124,7 +137,7 @@ def chunk_document(
     short label/value sections share a window instead of becoming tiny chunks. A window cut
     inside a section repeats up to ``overlap_tokens`` of trailing sentences in the next.
     """
-    units = _units(doc, count_tokens, max_tokens)
+    units = _units(doc, tokenize, max_tokens)
     windows: list[list[_Unit]] = []
     current: list[_Unit] = []
     for unit in units:
@@ -173,6 +186,26 @@ def _to_chunks(
                 page_end=doc.page_at(max(start, end - 1)),
                 section=section_at[window[0].start],
                 token_count=sum(u.tokens for u in window),
+                token_ids=_joined_ids(doc.text, window),
             )
         )
     return chunks
+
+
+def _joined_ids(text: str, window: list[_Unit]) -> np.ndarray | None:
+    """The window's units' ids joined, if only whitespace lies between the units; else None
+    (a closing quote after a full stop, say, belongs to no unit). As int32: a tuple of
+    Python ints takes about nine times the memory, and a run holds them until embedded."""
+    for before, after in itertools.pairwise(window):
+        gap = text[before.end : after.start]
+        if not gap or not _is_break(gap):
+            return None
+    ids = np.fromiter(itertools.chain.from_iterable(u.ids for u in window), dtype=np.int32)
+    ids.flags.writeable = False  # shared by the chunk's holders
+    return ids
+
+
+def _is_break(gap: str) -> bool:
+    return not gap.strip(_BREAKS) or all(
+        c in _BREAKS or unicodedata.category(c) in ("Zs", "Zl", "Zp") for c in gap
+    )

@@ -188,6 +188,8 @@ class Embedder:
     _direct: tuple[object, tuple[str, ...]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+    # Run directly, how its batch tokenizer wraps a text's ids, where given ids can be used.
+    _wrap: openvino_run.Wrapping | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         counter = copy.deepcopy(self.model.tokenizer.backend_tokenizer)
@@ -199,7 +201,9 @@ class Embedder:
         if self.backend != TORCH and openvino_run.followable(self.model):
             inputs = openvino_run.input_names(self._compiled())
             if inputs is not None:
-                self._direct = (openvino_run.batch_tokenizer(self.model), inputs)
+                tokenizer = openvino_run.batch_tokenizer(self.model)
+                self._direct = (tokenizer, inputs)
+                self._wrap = openvino_run.wrapping(tokenizer)
 
     @property
     def dimension(self) -> int:
@@ -210,13 +214,25 @@ class Embedder:
         """Content tokens per input: the model's limit less [CLS] and [SEP]."""
         return int(self.model.max_seq_length) - 2
 
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        """Tokens in each text, without [CLS] and [SEP]. The fast tokenizer itself, without
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Each text's token ids, without [CLS] and [SEP]. The fast tokenizer itself, without
         character offsets: transformers' call around it took half of chunking's time."""
         if not texts:
             return []
         encoded = self._counter.encode_batch_fast(list(texts), add_special_tokens=False)
-        return [len(e.ids) for e in encoded]
+        return [e.ids for e in encoded]
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Tokens in each text, without [CLS] and [SEP]."""
+        return [len(ids) for ids in self.token_ids(texts)]
+
+    @property
+    def reuses_token_ids(self) -> bool:
+        """Whether ``encode`` runs the ids it is given instead of tokenising the texts: for a
+        model run directly whose tokenizer splits at whitespace first, so that the ids of
+        sentences joined at whitespace (``Chunk.token_ids``) are the ids of the joined text.
+        Tokenising the chunks again took about 0.47 s of 1,000 documents' indexing."""
+        return self._wrap is not None
 
     def encode(
         self,
@@ -224,6 +240,7 @@ class Embedder:
         batch_size: int = 64,
         on_batch: Callable[[int], None] | None = None,
         lengths: Sequence[int] | None = None,
+        token_ids: Sequence[Sequence[int] | None] | None = None,
     ) -> np.ndarray:
         """Embed ``texts``; ``on_batch(n)`` is called after each batch (progress bars).
 
@@ -232,15 +249,19 @@ class Embedder:
         same way, indexing 1,000 documents went from 19.9 to 16.8 s; bench/indexing.py).
         ``lengths`` (the texts' token counts, where the caller has them) order them better
         than characters do: on the benchmark's chunks, padding fell from 5.4% to 1.7% of
-        the tokens run. Rows come back in input order.
+        the tokens run. ``token_ids``: each text's ids without special tokens, or None, which
+        ``reuses_token_ids`` says are run instead of the text (a batch with a None in it is
+        tokenised whole). Rows come back in input order.
         """
-        if lengths is not None and len(lengths) != len(texts):
-            raise ValueError(f"lengths: {len(lengths)} counts for {len(texts)} texts")
+        for name, given in (("lengths", lengths), ("token_ids", token_ids)):
+            if given is not None and len(given) != len(texts):
+                raise ValueError(f"{name}: {len(given)} entries for {len(texts)} texts")
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         size = [len(t) for t in texts] if lengths is None else lengths
         order = sorted(range(len(texts)), key=lambda i: -size[i])
         batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-        runs = self._runs([[texts[r] for r in rows] for rows in batches])
+        ids = token_ids or [None] * len(texts)
+        runs = self._runs([([texts[r] for r in rows], [ids[r] for r in rows]) for rows in batches])
         with contextlib.closing(runs):  # a caller's error stops the tokenising thread too
             for rows, vectors in zip(batches, runs, strict=True):
                 out[rows] = vectors
@@ -248,31 +269,38 @@ class Embedder:
                     on_batch(len(rows))
         return out
 
-    def _runs(self, batches: list[list[str]]) -> Iterator[np.ndarray]:
-        """Each batch's vectors in turn. A model run directly has the next batch tokenised
-        on a second thread while the model runs this one: the tokenizer runs on one core
-        (TOKENIZERS_PARALLELISM above), and the model used to wait for it between batches."""
+    def _runs(self, batches: list[tuple[list[str], list]]) -> Iterator[np.ndarray]:
+        """Each batch's vectors in turn, from (texts, their ids or None). A model run
+        directly has the next batch tokenised on a second thread while the model runs this
+        one: the tokenizer runs on one core (TOKENIZERS_PARALLELISM above), and the model
+        used to wait for it between batches."""
         if self._direct is None:
             exclusive = self._lock if self.backend != TORCH else contextlib.nullcontext()
-            for texts in batches:
+            for texts, _ in batches:
                 with exclusive:
                     vectors = self.model.encode(
                         texts, batch_size=len(texts), normalize_embeddings=True
                     )
                 yield vectors
             return
-        tokenizer, _ = self._direct
         if len(batches) <= 1:  # a query, say: nothing to tokenise ahead of
-            for texts in batches:
-                yield self._infer(openvino_run.tokenize(tokenizer, texts))
+            for batch in batches:
+                yield self._infer(self._feed(*batch))
             return
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokenize") as ahead:
-            pending = ahead.submit(openvino_run.tokenize, tokenizer, batches[0])
+            pending = ahead.submit(self._feed, *batches[0])
             for following in [*batches[1:], None]:
                 feed = pending.result()
                 if following is not None:  # one batch ahead, no more: feeds are large
-                    pending = ahead.submit(openvino_run.tokenize, tokenizer, following)
+                    pending = ahead.submit(self._feed, *following)
                 yield self._infer(feed)
+
+    def _feed(self, texts: list[str], ids: Sequence[Sequence[int] | None]) -> dict:
+        """The direct model's input for one batch: from the given ids where it can use them
+        (``reuses_token_ids``) and the batch has all of them, else tokenised."""
+        if self._wrap is not None and all(i is not None for i in ids):
+            return openvino_run.feed_from_ids(self._wrap, ids)
+        return openvino_run.tokenize(self._direct[0], texts)
 
     def _infer(self, feed: dict[str, np.ndarray]) -> np.ndarray:
         with self._lock:  # the model only: tokenising needs no lock
@@ -290,20 +318,22 @@ class Embedder:
         compiles a model for a thread count; torch has one thread pool per process)."""
         return self.backend != TORCH and self._aside_threads() >= 1
 
-    def encode_aside(self, texts: Sequence[str]) -> np.ndarray:
+    def encode_aside(
+        self, texts: Sequence[str], token_ids: Sequence[Sequence[int] | None] | None = None
+    ) -> np.ndarray:
         """Embed ``texts`` as one batch with one thread fewer than ``encode`` uses, leaving
         a core to a Python thread that is busy beside it (the indexer preparing documents,
         indexer/embed_ahead.py). The same model file as ``encode``, and the same vectors for
-        the same batch: only the thread count differs. Needs ``can_encode_aside``."""
+        the same batch: only the thread count differs. Needs ``can_encode_aside``;
+        ``token_ids`` as ``encode`` takes them."""
         feed = None
         if self._direct is not None:  # tokenised before taking the lock
-            tokenizer, inputs = self._direct
-            feed = openvino_run.tokenize(tokenizer, list(texts))
+            feed = self._feed(list(texts), token_ids or [None] * len(texts))
         with self._aside_lock:
             if self._aside is None:  # compiled on first use: most embedders never need it
                 self._aside = _compile(self.model, self._aside_threads())
             if feed is not None:
-                return openvino_run.infer(self._aside, inputs, feed)
+                return openvino_run.infer(self._aside, self._direct[1], feed)
             return self._aside_by_modules(list(texts))
 
     def _aside_by_modules(self, texts: list[str]) -> np.ndarray:
@@ -546,7 +576,7 @@ def calibration_texts(files: Sequence[Path], embedder: Embedder) -> list[str]:
     texts: list[str] = []
     for file in files:
         doc = load_document(file)
-        chunks = chunk_document(file.stem, doc, embedder.count_tokens, embedder.max_tokens)
+        chunks = chunk_document(file.stem, doc, embedder.token_ids, embedder.max_tokens)
         texts += [c.text for c in chunks]
     return texts
 

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 FED = frozenset({"input_ids", "attention_mask", "token_type_ids"})  # what ``tokenize`` makes
+# The tokenizer parts that make a text's ids its words' ids joined: BERT's, which split at
+# whitespace and punctuation before anything else and map each word alone.
+SPLITS_AT_WHITESPACE = ("BertNormalizer", "BertPreTokenizer", "WordPiece")
 
 
 def followable(model: object) -> bool:
@@ -65,6 +69,59 @@ def tokenize(tokenizer: object, texts: Sequence[str]) -> dict[str, np.ndarray]:
         "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
         "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
     }
+
+
+@dataclass(frozen=True)
+class Wrapping:
+    """What a batch tokenizer does to one text's ids: keeps the first ``room``, puts
+    ``prefix`` and ``suffix`` around them ([CLS] and [SEP]), and pads with ``pad_id`` after
+    them to the batch's longest, every token of type 0."""
+
+    prefix: tuple[int, ...]
+    suffix: tuple[int, ...]
+    room: int
+    pad_id: int
+
+
+def wrapping(tokenizer: object) -> Wrapping | None:
+    """How ``tokenizer`` (a ``batch_tokenizer``) wraps a text's ids, read off a probe, for a
+    tokenizer that splits at whitespace first (so ids from elsewhere can be joined), cuts
+    and pads on the right and gives every token type 0; else None."""
+    parts = (tokenizer.normalizer, tokenizer.pre_tokenizer, tokenizer.model)
+    cut, pad = tokenizer.truncation, tokenizer.padding
+    if (
+        tuple(type(p).__name__ for p in parts) != SPLITS_AT_WHITESPACE
+        or cut is None
+        or pad is None
+        or (cut["direction"], pad["direction"], pad["pad_type_id"]) != ("right", "right", 0)
+        or pad["length"] is not None
+        or pad["pad_to_multiple_of"] is not None
+    ):
+        return None
+    whole = tokenizer.encode("probe")
+    bare = tokenizer.encode("probe", add_special_tokens=False).ids
+    starts = [i for i in range(len(whole.ids)) if whole.ids[i : i + len(bare)] == bare]
+    if not bare or not starts or any(whole.type_ids):
+        return None
+    prefix, suffix = whole.ids[: starts[0]], whole.ids[starts[0] + len(bare) :]
+    room = cut["max_length"] - len(prefix) - len(suffix)
+    return Wrapping(tuple(prefix), tuple(suffix), room, pad["pad_id"])
+
+
+def feed_from_ids(wrap: Wrapping, texts_ids: Sequence[Sequence[int]]) -> dict[str, np.ndarray]:
+    """The model's input for texts already tokenised (their ids without special tokens):
+    what ``tokenize`` makes of their texts, without tokenising them again."""
+    head, tail = len(wrap.prefix), len(wrap.suffix)
+    kept = [min(len(ids), wrap.room) for ids in texts_ids]
+    width = head + max(kept) + tail
+    input_ids = np.full((len(kept), width), wrap.pad_id, dtype=np.int64)
+    mask = np.zeros((len(kept), width), dtype=np.int64)
+    for row, (ids, n) in enumerate(zip(texts_ids, kept, strict=True)):
+        input_ids[row, :head] = wrap.prefix
+        input_ids[row, head : head + n] = ids[:n]
+        input_ids[row, head + n : head + n + tail] = wrap.suffix
+        mask[row, : head + n + tail] = 1
+    return {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(mask)}
 
 
 def infer(compiled: object, inputs: Sequence[str], feed: dict[str, np.ndarray]) -> np.ndarray:

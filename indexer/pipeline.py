@@ -40,6 +40,7 @@ from indexer.store import (
 )
 
 EMBED_BATCH = 256
+TokenIds = dict[str, np.ndarray]  # text hash -> the text's token ids (Chunk.token_ids)
 
 
 class Reporter(Protocol):
@@ -99,7 +100,7 @@ def prepare(path: Path, embedder: Embedder) -> PreparedDocument:
     doc = load_document(path)
     doc_id = document_id(doc.text)
     meta = metadata.lookup(path) or DocumentMeta()
-    chunks = chunk_document(doc_id, doc, embedder.count_tokens, embedder.max_tokens)
+    chunks = chunk_document(doc_id, doc, embedder.token_ids, embedder.max_tokens)
     facts = extract_document(doc.text, known_organisation=meta.organisation)
     try:
         digest = file_hash(path)
@@ -136,13 +137,16 @@ def index_paths(
             return report
         with _building(root, embedder) as builder, EmbedAhead(root, embedder, embed_ahead) as ahead:
             _remove_documents(builder, gone, report)
-            _store_documents(builder, todo, embedder, known, report, reporter, ahead)
+            ids = _store_documents(builder, todo, embedder, known, report, reporter, ahead)
             if not (report.added or report.updated or report.removed or upgrade):
                 builder.discard()  # every changed file failed or was a duplicate
                 return report
+            builder.write_lexical()  # the chunks are final; the worker embeds meanwhile
             ahead.finish()
             report.chunks_embedded = report.chunks_embedded_aside = len(ahead.embedded)
-            report.generation = _publish(builder, root, embedder, report, reporter, ahead.embedded)
+            report.generation = _publish(
+                builder, root, embedder, report, reporter, ahead.embedded, ids
+            )
     return report
 
 
@@ -185,10 +189,14 @@ def _publish(
     report: IndexReport,
     reporter: Reporter,
     fresh: AbstractSet[str] = frozenset(),
+    token_ids: TokenIds | None = None,
 ) -> str:
     """Embed and build the vector index, then publish. ``fresh``: text hashes this run has
-    already embedded (``EmbedAhead``), which the cache now holds but were not cached before."""
-    index, build = _embed_and_build(builder, root, embedder, report, reporter, fresh)
+    already embedded (``EmbedAhead``), which the cache now holds but were not cached before;
+    ``token_ids``: this run's chunk texts' ids, where the embedder runs them."""
+    index, build = _embed_and_build(
+        builder, root, embedder, report, reporter, fresh, token_ids or {}
+    )
     reporter.stage("publishing")
     return builder.publish(index, _stats(builder) | {"vector_build": build})
 
@@ -245,7 +253,10 @@ def _store_documents(
     report: IndexReport,
     reporter: Reporter,
     ahead: EmbedAhead,
-) -> None:
+) -> TokenIds:
+    """Prepare and store each changed document. Returns its chunk texts' token ids, by text
+    hash, where the embedder runs them (``Embedder.reuses_token_ids``)."""
+    token_ids: TokenIds = {}
     reporter.stage("loading", total=len(todo))
     for prepared in _prepared(todo, embedder, report, reporter):
         source = str(prepared.doc.source)
@@ -258,9 +269,14 @@ def _store_documents(
         builder.conn.execute("DELETE FROM documents WHERE source = ?", (source,))
         _insert_document(builder, prepared)
         ahead.add(prepared.chunks)
+        if embedder.reuses_token_ids:
+            for c in prepared.chunks:
+                if c.token_ids is not None:
+                    token_ids[text_hash(c.text)] = c.token_ids
         (report.updated if source in known else report.added).append(source)
         if prepared.doc.empty_pages:
             report.empty_pages[source] = list(prepared.doc.empty_pages)
+    return token_ids
 
 
 def _prepared(
@@ -347,6 +363,7 @@ def _embed_and_build(
     report: IndexReport,
     reporter: Reporter,
     fresh: AbstractSet[str],
+    token_ids: TokenIds,
 ) -> tuple[faiss.Index, dict]:
     """Vectors for every chunk: the live generation's index grown by the new chunks when it
     can be (``_live_vectors``), else a new index; texts the cache lacks are embedded. Also
@@ -361,7 +378,7 @@ def _embed_and_build(
         rows = [r for r, keep in zip(rows, new, strict=True) if keep]
         ids = ids[new]
         report.vectors_reused = live.ntotal
-    found = _embed(builder, root, embedder, rows, report, reporter, fresh)
+    found = _embed(builder, root, embedder, rows, report, reporter, fresh, token_ids)
     reporter.stage("building vector index")
     matrix = np.stack([found[r[1]] for r in rows]) if rows else np.zeros((0, embedder.dimension))
     if live is not None:
@@ -404,9 +421,11 @@ def _embed(
     report: IndexReport,
     reporter: Reporter,
     fresh: AbstractSet[str],
+    token_ids: TokenIds,
 ) -> dict[str, np.ndarray]:
     """Vectors for the texts of ``rows`` (id, text_hash, token_count): from the embedding
-    cache (where ``EmbedAhead`` put this run's new texts), else embedded now and added to it."""
+    cache (where ``EmbedAhead`` put this run's new texts), else embedded now (from their
+    ``token_ids`` where known) and added to it."""
     hashes = [r[1] for r in rows]
     tokens = {h: n for _, h, n in rows}
     cache = EmbeddingCache(root / "embeddings.sqlite")
@@ -421,7 +440,8 @@ def _embed(
         for batch in _batches(missing, EMBED_BATCH):
             texts = _texts_for(builder, batch)
             lengths = [tokens[h] for h in batch]
-            vecs = embedder.encode(texts, on_batch=reporter.advance, lengths=lengths)
+            ids = [token_ids.get(h) for h in batch]
+            vecs = embedder.encode(texts, on_batch=reporter.advance, lengths=lengths, token_ids=ids)
             embedded = dict(zip(batch, vecs, strict=True))
             cache.put_many(embedded, embedder.name)  # committed per batch: a crash keeps them
             found.update(embedded)

@@ -6,6 +6,8 @@ import bisect
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 
 class LoadError(Exception):
     """A file could not be turned into text. The message names the file and the reason."""
@@ -56,6 +58,10 @@ class Chunk:
     page_end: int
     section: str | None
     token_count: int
+    # Its sentences' token ids, joined, where only whitespace lies between them (else None):
+    # the ids of ``text`` itself for a tokenizer that splits at whitespace first
+    # (``Embedder.reuses_token_ids``), so the embedder need not tokenise it again.
+    token_ids: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

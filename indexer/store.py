@@ -185,10 +185,20 @@ class GenerationBuilder:
         self.conn.execute("PRAGMA foreign_keys=ON")
         schema.migrate(self.conn)
         self.model, self.dimension = model, dimension
+        self._lexical: list[Path] | None = None  # the BM25 index's files, once written
+
+    def write_lexical(self) -> None:
+        """Build and save the BM25 index of the chunks, once they are final; ``publish``
+        does it if nothing did. The indexer does it before embedding the rest of a run,
+        while its worker still embeds on the other core (indexer/embed_ahead.py)."""
+        self.conn.commit()
+        self._lexical = lexical.save(lexical.build(self.conn), self.path / LEXICAL_NAME)
 
     def publish(self, index: faiss.Index, stats: dict) -> str:
         self.conn.commit()
-        written = lexical.save(lexical.build(self.conn), self.path / LEXICAL_NAME)
+        if self._lexical is None:
+            self.write_lexical()
+        written = self._lexical
         self.conn.execute("PRAGMA optimize")
         _compact(self.conn)
         self.conn.close()

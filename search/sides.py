@@ -155,7 +155,7 @@ def draft_side(path: Path, embedder: Embedder) -> Side:
     """A file that is not in the index, read in memory the way the indexer would read it."""
     doc = load_document(path)
     doc_id = document_id(doc.text)
-    chunks = chunk_document(doc_id, doc, embedder.count_tokens, embedder.max_tokens)
+    chunks = chunk_document(doc_id, doc, embedder.token_ids, embedder.max_tokens)
     passages = [
         Passage(
             doc_id, doc.title or path.name, str(path), c.page, c.start, c.end, c.section, c.text

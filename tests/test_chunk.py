@@ -12,7 +12,7 @@ def _doc(text: str, **kw) -> LoadedDocument:
 def test_every_chunk_is_an_exact_span_within_the_token_limit(embedder):
     for path in sorted(CORPUS.glob("*.txt")):
         doc = _doc(path.read_text())
-        chunks = chunk_document("d", doc, embedder.count_tokens, embedder.max_tokens)
+        chunks = chunk_document("d", doc, embedder.token_ids, embedder.max_tokens)
         assert chunks, path
         for chunk in chunks:
             assert chunk.text == doc.text[chunk.start : chunk.end]
@@ -27,7 +27,7 @@ def test_every_chunk_is_an_exact_span_within_the_token_limit(embedder):
 def test_windows_overlap_inside_a_long_section(embedder):
     sentence = "The council commissioned a parent infant service from a local provider. "
     text = "Background\n" + sentence * 60
-    chunks = chunk_document("d", _doc(text), embedder.count_tokens, 120, overlap_tokens=30)
+    chunks = chunk_document("d", _doc(text), embedder.token_ids, 120, overlap_tokens=30)
     assert len(chunks) > 3
     for a, b in zip(chunks, chunks[1:], strict=False):
         assert b.start < a.end, "consecutive windows should share trailing sentences"
@@ -51,7 +51,7 @@ def test_heading_spans_from_the_loader_name_sections(embedder):
     text = "Intro\n\nSome opening words here.\n\nCosts\n\n" + "Funding is from the grant. " * 40
     costs = text.index("Costs")
     doc = _doc(text, headings=((costs, costs + 5),))
-    chunks = chunk_document("d", doc, embedder.count_tokens, 64, min_section_tokens=1)
+    chunks = chunk_document("d", doc, embedder.token_ids, 64, min_section_tokens=1)
     assert chunks[-1].section == "Costs"
     assert chunks[0].section == "Intro"  # guessed: a short line before a full sentence
 
@@ -60,13 +60,54 @@ def test_page_numbers_come_from_page_starts(embedder):
     text = "First page text about budgets.\n\n" + "Second page text about providers. " * 30
     second = text.index("Second")
     doc = _doc(text, page_starts=(0, second))
-    chunks = chunk_document("d", doc, embedder.count_tokens, 64)
+    chunks = chunk_document("d", doc, embedder.token_ids, 64)
     assert chunks[0].page == 1
     assert chunks[-1].page == 2
 
 
 def test_a_sentence_longer_than_the_limit_is_split(embedder):
     text = " ".join(f"word{i}" for i in range(2000))
-    chunks = chunk_document("d", _doc(text), embedder.count_tokens, 100)
+    chunks = chunk_document("d", _doc(text), embedder.token_ids, 100)
     assert len(chunks) > 5
     assert all(embedder.count_tokens([c.text])[0] <= 100 for c in chunks)
+
+
+def test_chunks_keep_the_token_ids_of_their_text(embedder):
+    """A chunk's sentences' ids, joined, are its text's ids (for the bundled model's BERT
+    tokenizer), so the embedder can run them without tokenising the chunk again."""
+    kept = total = 0
+    for path in sorted(CORPUS.glob("*.txt")):
+        chunks = chunk_document("d", _doc(path.read_text()), embedder.token_ids, 120)
+        for chunk in chunks:
+            total += 1
+            if chunk.token_ids is not None:
+                kept += 1
+                assert list(chunk.token_ids) == embedder.token_ids([chunk.text])[0]
+                assert len(chunk.token_ids) == chunk.token_count
+    assert total > 20 and kept / total > 0.9
+
+
+def test_a_chunk_keeps_no_ids_where_text_between_its_sentences_belongs_to_none(embedder):
+    # The closing quote after "approved." lies between two sentences and in neither.
+    quoted = _doc('The board said "the plan is approved." Funding starts in May.')
+    (chunk,) = chunk_document("d", quoted, embedder.token_ids, 100)
+    assert chunk.token_ids is None and chunk.text == quoted.text
+    plain = _doc("The board said the plan is approved. Funding starts in May.")
+    (chunk,) = chunk_document("d", plain, embedder.token_ids, 100)
+    assert list(chunk.token_ids) == embedder.token_ids([plain.text])[0]
+    # No-break spaces join (the tokenizer splits at them); a vertical tab does not (it drops
+    # the character, so "May." and "Funding" would be one word).
+    for gap, joins in [("\u00a0\n\u2003", True), ("\x0b", False)]:
+        doc = _doc(f"Funding starts in May.{gap}Funding ends in June.")
+        (chunk,) = chunk_document("d", doc, embedder.token_ids, 100)
+        assert (chunk.token_ids is not None) == joins, repr(gap)
+        if joins:
+            assert list(chunk.token_ids) == embedder.token_ids([doc.text])[0]
+    # A heading the loader found runs straight into the text: nothing between them splits.
+    glued = _doc("BackgroundThe council agreed.", headings=((0, 10),))
+    (chunk,) = chunk_document("d", glued, embedder.token_ids, 100)
+    assert chunk.token_ids is None and chunk.section == "Background"
+    # Text with no whitespace is cut inside a word: each piece's ids are still its own.
+    chunks = chunk_document("d", _doc("ab." * 400), embedder.token_ids, 100)
+    assert len(chunks) > 1
+    assert [list(c.token_ids) for c in chunks] == embedder.token_ids([c.text for c in chunks])

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from indexer import embed_ahead
+from indexer import embed_ahead, openvino_run
 from indexer.cache import EmbeddingCache, text_hash
 from indexer.embed import TORCH, load_embedder
 from indexer.embed_ahead import EmbedAhead
@@ -138,7 +138,7 @@ def test_a_failing_worker_only_costs_speed(tmp_path, embedder, corpus_copy, monk
     chunk, embedding them all after preparation, and says why in the log."""
     monkeypatch.setattr(embed_ahead, "WINDOW", 1)
 
-    def broken(texts):
+    def broken(texts, token_ids=None):
         raise RuntimeError("compiling the second model failed")
 
     monkeypatch.setattr(embedder, "encode_aside", broken)
@@ -160,3 +160,35 @@ def test_the_worker_stops_when_the_run_fails(tmp_path, embedder, monkeypatch):
         ahead.add(_chunks(TEXTS))
         raise KeyError("a document failed in a way the pipeline does not expect")
     assert not [t for t in threading.enumerate() if t.name.startswith("embed-ahead")]
+
+
+def test_an_index_run_embeds_the_token_ids_chunking_counted(tmp_path, embedder, monkeypatch):
+    """Chunking tokenises every sentence; the run embeds those ids (``Chunk.token_ids``), on
+    the worker and after it, instead of tokenising each chunk's text again."""
+    from bench.corpus import write_corpus
+
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 40, seed=3)
+    monkeypatch.setattr(embed_ahead, "WINDOW", 1)  # the worker surely embeds some
+    monkeypatch.setattr(embed_ahead, "BATCH", 2)
+    tokenised: list[str] = []
+    tokenize = openvino_run.tokenize
+
+    def recording(tokenizer, texts):
+        tokenised.extend(texts)
+        return tokenize(tokenizer, texts)
+
+    monkeypatch.setattr(openvino_run, "tokenize", recording)
+    root = tmp_path / "idx"
+    report = index_paths(root, [corpus], embedder)
+    monkeypatch.undo()
+    snap = open_snapshot(root)
+    try:
+        rows = snap.conn.execute("SELECT id, text FROM chunks ORDER BY id").fetchall()
+        stored = snap.vectors.reconstruct_batch(np.array([r[0] for r in rows]))
+    finally:
+        snap.close()
+    assert report.chunks_embedded == len(rows) > 40 and report.chunks_embedded_aside
+    assert tokenised == []
+    expected = embedder.encode([text for _, text in rows])
+    assert np.min(np.sum(stored * expected, axis=1)) > 0.999  # as in the test above

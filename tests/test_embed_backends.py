@@ -258,5 +258,36 @@ def test_a_failing_caller_stops_the_tokenising_thread(backends):
     # ``raised`` holds the traceback, so the call's frames (and anything they hold) live on.
     assert not [t for t in threading.enumerate() if t.name.startswith("tokenize")]
     assert raised.traceback
-    with pytest.raises(ValueError, match="lengths: 1 counts for 3 texts"):
+    with pytest.raises(ValueError, match="lengths: 1 entries for 3 texts"):
         embedder.encode(SENTENCES, lengths=[1])
+    with pytest.raises(ValueError, match="token_ids: 2 entries for 3 texts"):
+        embedder.encode(SENTENCES, token_ids=[None, None])
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_encode_runs_the_token_ids_it_is_given_without_tokenising(backends, name, monkeypatch):
+    """A model run directly with a BERT tokenizer takes texts' ids (``Chunk.token_ids``)
+    instead of tokenising them: the same model input, so the same vectors. Torch, run by
+    sentence-transformers, tokenises the texts and gives its vectors as before."""
+    embedder = backends[name]
+    texts = _corpus_paragraphs()  # one over the model's limit: it is cut as tokenising cuts
+    ids = embedder.token_ids(texts)
+    assert embedder.reuses_token_ids == (name != TORCH)
+    expected = embedder.encode(texts, batch_size=16)
+    if embedder.reuses_token_ids:
+        aside = embedder.encode_aside(texts[:4])
+        tokenizer, _ = embedder._direct
+        for i in range(0, len(texts), 16):
+            want = openvino_run.tokenize(tokenizer, texts[i : i + 16])
+            got = openvino_run.feed_from_ids(embedder._wrap, ids[i : i + 16])
+            assert all(np.array_equal(want[k], got[k]) for k in want)
+
+        def refuse(*args, **kwargs):
+            raise AssertionError("tokenised again")
+
+        monkeypatch.setattr(openvino_run, "tokenize", refuse)
+        assert np.array_equal(embedder.encode(texts, batch_size=16, token_ids=ids), expected)
+        assert np.array_equal(embedder.encode_aside(texts[:4], ids[:4]), aside)
+        monkeypatch.undo()
+    given = embedder.encode(texts, batch_size=16, token_ids=[*ids[:-1], None])
+    assert np.abs(given - expected).max() < 1e-6  # a batch missing an id is tokenised
