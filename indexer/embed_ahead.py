@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 # Texts gathered before the worker takes them. Small, so the core does not idle while the
 # first documents are prepared: with 256, it idled for the run's first 0.4-0.7 s.
 WINDOW = 16
+# Files a run must prepare for the worker to start. Compiling its model takes about 0.3 s
+# (once per loaded model) and a batch on one thread 0.2 s, which a run of a few documents
+# (3 ms each to prepare) would only wait for, and the compiled model holds about 150 MB.
+MIN_DOCUMENTS = 100
 BATCH = 16  # texts per model call on the worker: how long ``finish`` may wait for it
 
 Window = dict[str, Chunk]  # text hash -> a chunk with that text
@@ -42,9 +46,14 @@ class EmbedAhead:
     """Use as a context manager; ``add`` each stored document's chunks, then ``finish``.
     ``embedded`` holds the hashes the worker embedded and cached."""
 
-    def __init__(self, root: Path, embedder: Embedder, enabled: bool = True) -> None:
+    def __init__(
+        self, root: Path, embedder: Embedder, enabled: bool = True, documents: int | None = None
+    ) -> None:
+        """``documents``: how many files the run prepares, where known; below
+        ``MIN_DOCUMENTS`` the worker never starts."""
         self.root, self.embedder = root, embedder
-        self.enabled = enabled and embedder.can_encode_aside
+        few = documents is not None and documents < MIN_DOCUMENTS
+        self.enabled = enabled and embedder.can_encode_aside and not few
         self.embedded: set[str] = set()
         self._pending: Window = {}
         self._seen: set[str] = set()

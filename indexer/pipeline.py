@@ -135,7 +135,8 @@ def index_paths(
         upgrade = outdated(root)
         if not todo and not gone and not upgrade:
             return report
-        with _building(root, embedder) as builder, EmbedAhead(root, embedder, embed_ahead) as ahead:
+        ahead = EmbedAhead(root, embedder, embed_ahead, documents=len(todo))
+        with _building(root, embedder) as builder, ahead:
             _remove_documents(builder, gone, report)
             ids = _store_documents(builder, todo, embedder, known, report, reporter, ahead)
             if not (report.added or report.updated or report.removed or upgrade):

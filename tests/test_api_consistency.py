@@ -74,8 +74,9 @@ def test_concurrent_hybrid_searches_all_succeed_with_the_same_answers(corpus_ind
 
 def test_an_upload_embeds_beside_searches_over_http(tmp_path, corpus_index, embedder, monkeypatch):
     """An upload's index run embeds on its worker (``encode_aside``; a window of one text
-    makes it start at once) while hybrid searches embed their queries: every request
-    succeeds, and the upload is then found with vectors that are its own."""
+    and no least number of documents make it start at once) while hybrid searches embed
+    their queries: every request succeeds, and the upload is then found with vectors that
+    are its own."""
     from concurrent.futures import ThreadPoolExecutor
 
     import numpy as np
@@ -84,6 +85,7 @@ def test_an_upload_embeds_beside_searches_over_http(tmp_path, corpus_index, embe
     from indexer.store import open_snapshot
 
     monkeypatch.setattr(embed_ahead, "WINDOW", 1)
+    monkeypatch.setattr(embed_ahead, "MIN_DOCUMENTS", 1)
     root = tmp_path / "idx"
     shutil.copytree(corpus_index, root)
     sentences = [

@@ -83,6 +83,7 @@ def test_every_chunk_gets_its_own_vector_whoever_embedded_it(
     tmp_path, embedder, corpus_copy, monkeypatch, window
 ):
     monkeypatch.setattr(embed_ahead, "WINDOW", window)
+    monkeypatch.setattr(embed_ahead, "MIN_DOCUMENTS", 1)  # the corpus has a few
     monkeypatch.setattr(embed_ahead, "BATCH", 2)
     root = tmp_path / "idx"
     report = index_paths(root, [corpus_copy], embedder)
@@ -137,6 +138,7 @@ def test_a_failing_worker_only_costs_speed(tmp_path, embedder, corpus_copy, monk
     """The worker is a speed-up: when its model call fails, the run still indexes every
     chunk, embedding them all after preparation, and says why in the log."""
     monkeypatch.setattr(embed_ahead, "WINDOW", 1)
+    monkeypatch.setattr(embed_ahead, "MIN_DOCUMENTS", 1)
 
     def broken(texts, token_ids=None):
         raise RuntimeError("compiling the second model failed")
@@ -170,6 +172,7 @@ def test_an_index_run_embeds_the_token_ids_chunking_counted(tmp_path, embedder, 
     corpus = tmp_path / "corpus"
     write_corpus(corpus, 40, seed=3)
     monkeypatch.setattr(embed_ahead, "WINDOW", 1)  # the worker surely embeds some
+    monkeypatch.setattr(embed_ahead, "MIN_DOCUMENTS", 1)
     monkeypatch.setattr(embed_ahead, "BATCH", 2)
     tokenised: list[str] = []
     tokenize = openvino_run.tokenize
@@ -192,3 +195,11 @@ def test_an_index_run_embeds_the_token_ids_chunking_counted(tmp_path, embedder, 
     assert tokenised == []
     expected = embedder.encode([text for _, text in rows])
     assert np.min(np.sum(stored * expected, axis=1)) > 0.999  # as in the test above
+
+
+def test_a_run_of_few_documents_never_starts_the_worker(tmp_path, embedder, corpus_copy):
+    """Its model's compiling and first batch would cost a small run more than it saves."""
+    files = len(list(corpus_copy.glob("*.txt")))
+    assert 1 < files < embed_ahead.MIN_DOCUMENTS
+    report = index_paths(tmp_path / "idx", [corpus_copy], embedder)
+    assert report.chunks_embedded > embed_ahead.WINDOW and report.chunks_embedded_aside == 0
