@@ -20,9 +20,9 @@ from indexer.records import Chunk, LoadedDocument
 # Each text's token ids, without the model's special tokens (``Embedder.token_ids``).
 Tokenizer = Callable[[Sequence[str]], list[list[int]]]
 
-# A sentence ends at . ! ? (optionally closed by a quote or bracket) followed by space and
-# something that can start a sentence; a blank line always ends one.
-_SENTENCE_END = re.compile(r"""(?<=[.!?])["')\]]*\s+(?=["'(\[£$€0-9A-Z•\-–])|\n\s*\n""")
+# A sentence ends at . ! ? (optionally closed by a quote or bracket, which it keeps) followed
+# by space and something that can start a sentence; a blank line always ends one.
+_SENTENCE_END = re.compile(r"""(?<=[.!?])(["')\]]*)\s+(?=["'(\[£$€0-9A-Z•\-–])|\n\s*\n""")
 _LINE = re.compile(r"[^\n]+")
 # Between two units whose ids may join lies only whitespace as BERT's tokenizer reads it:
 # tab, line breaks and Unicode's space separators. It drops other control characters that
@@ -65,7 +65,7 @@ def _spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence spans of text[start:end], whitespace trimmed, none empty."""
     spans, pos = [], start
     for m in _SENTENCE_END.finditer(text, start, end):
-        spans.append((pos, m.start()))
+        spans.append((pos, m.end(1) if m.group(1) is not None else m.start()))
         pos = m.end()
     spans.append((pos, end))
     out = []
@@ -194,7 +194,7 @@ def _to_chunks(
 
 def _joined_ids(text: str, window: list[_Unit]) -> np.ndarray | None:
     """The window's units' ids joined, if only whitespace lies between the units; else None
-    (a closing quote after a full stop, say, belongs to no unit). As int32: a tuple of
+    (a heading the loader found running straight into its text, say). As int32: a tuple of
     Python ints takes about nine times the memory, and a run holds them until embedded."""
     for before, after in itertools.pairwise(window):
         gap = text[before.end : after.start]
@@ -206,6 +206,8 @@ def _joined_ids(text: str, window: list[_Unit]) -> np.ndarray | None:
 
 
 def _is_break(gap: str) -> bool:
+    """Whether ``gap`` is all whitespace as BERT's tokenizer reads it. The first test is a
+    fast path for the common gap, plain spaces and line breaks."""
     return not gap.strip(_BREAKS) or all(
         c in _BREAKS or unicodedata.category(c) in ("Zs", "Zl", "Zp") for c in gap
     )

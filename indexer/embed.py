@@ -260,7 +260,7 @@ class Embedder:
         size = [len(t) for t in texts] if lengths is None else lengths
         order = sorted(range(len(texts)), key=lambda i: -size[i])
         batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-        ids = token_ids or [None] * len(texts)
+        ids = [None] * len(texts) if token_ids is None else token_ids
         runs = self._runs([([texts[r] for r in rows], [ids[r] for r in rows]) for rows in batches])
         with contextlib.closing(runs):  # a caller's error stops the tokenising thread too
             for rows, vectors in zip(batches, runs, strict=True):
@@ -328,7 +328,7 @@ class Embedder:
         ``token_ids`` as ``encode`` takes them."""
         feed = None
         if self._direct is not None:  # tokenised before taking the lock
-            feed = self._feed(list(texts), token_ids or [None] * len(texts))
+            feed = self._feed(list(texts), [None] * len(texts) if token_ids is None else token_ids)
         with self._aside_lock:
             if self._aside is None:  # compiled on first use: most embedders never need it
                 self._aside = _compile(self.model, self._aside_threads())

@@ -31,12 +31,14 @@ from indexer.records import Chunk
 log = logging.getLogger(__name__)
 
 # Texts gathered before the worker takes them. Small, so the core does not idle while the
-# first documents are prepared: with 256, it idled for the run's first 0.4-0.7 s.
+# first documents are prepared: with 256, it idled for the run's first 0.4-0.7 s...
 WINDOW = 16
-# Files a run must prepare for the worker to start. Compiling its model takes about 0.3 s
-# (once per loaded model) and a batch on one thread 0.2 s, which a run of a few documents
-# (3 ms each to prepare) would only wait for, and the compiled model holds about 150 MB.
+# ...in a run of at least MIN_DOCUMENTS files. A smaller run waits for FEW_WINDOW texts, so
+# a few short documents (an upload, say) never start the worker: compiling its model takes
+# about 0.3 s (once per loaded model) and a batch on one thread 0.2 s, which such a run would
+# only wait for, and the compiled model holds about 150 MB.
 MIN_DOCUMENTS = 100
+FEW_WINDOW = 256
 BATCH = 16  # texts per model call on the worker: how long ``finish`` may wait for it
 
 Window = dict[str, Chunk]  # text hash -> a chunk with that text
@@ -49,11 +51,11 @@ class EmbedAhead:
     def __init__(
         self, root: Path, embedder: Embedder, enabled: bool = True, documents: int | None = None
     ) -> None:
-        """``documents``: how many files the run prepares, where known; below
-        ``MIN_DOCUMENTS`` the worker never starts."""
+        """``documents``: how many files the run prepares, where known (see ``WINDOW``)."""
         self.root, self.embedder = root, embedder
+        self.enabled = enabled and embedder.can_encode_aside
         few = documents is not None and documents < MIN_DOCUMENTS
-        self.enabled = enabled and embedder.can_encode_aside and not few
+        self._window = FEW_WINDOW if few else WINDOW
         self.embedded: set[str] = set()
         self._pending: Window = {}
         self._seen: set[str] = set()
@@ -83,7 +85,7 @@ class EmbedAhead:
             if key not in self._seen:
                 self._seen.add(key)
                 self._pending[key] = chunk
-        if len(self._pending) >= WINDOW and self._collect(wait=False):
+        if len(self._pending) >= self._window and self._collect(wait=False):
             window, self._pending = self._pending, {}
             self._running = self._worker.submit(self._embed_window, window)
 
@@ -91,6 +93,7 @@ class EmbedAhead:
         """Stop the worker after its current batch; what it did not reach is left for the
         pipeline's embedding step."""
         self._stop.set()
+        self._pending.clear()  # never sent: the pipeline embeds them
         self._collect(wait=True)
 
     def _collect(self, wait: bool) -> bool:

@@ -20,7 +20,7 @@ import numpy as np
 FED = frozenset({"input_ids", "attention_mask", "token_type_ids"})  # what ``tokenize`` makes
 # The tokenizer parts that make a text's ids its words' ids joined: BERT's, which split at
 # whitespace and punctuation before anything else and map each word alone.
-SPLITS_AT_WHITESPACE = ("BertNormalizer", "BertPreTokenizer", "WordPiece")
+BERT_PARTS = ("BertNormalizer", "BertPreTokenizer", "WordPiece")
 
 
 def followable(model: object) -> bool:
@@ -90,7 +90,7 @@ def wrapping(tokenizer: object) -> Wrapping | None:
     parts = (tokenizer.normalizer, tokenizer.pre_tokenizer, tokenizer.model)
     cut, pad = tokenizer.truncation, tokenizer.padding
     if (
-        tuple(type(p).__name__ for p in parts) != SPLITS_AT_WHITESPACE
+        tuple(type(p).__name__ for p in parts) != BERT_PARTS
         or cut is None
         or pad is None
         or (cut["direction"], pad["direction"], pad["pad_type_id"]) != ("right", "right", 0)
@@ -125,7 +125,7 @@ def feed_from_ids(wrap: Wrapping, texts_ids: Sequence[Sequence[int]]) -> dict[st
 
 
 def infer(compiled: object, inputs: Sequence[str], feed: dict[str, np.ndarray]) -> np.ndarray:
-    """Unit vectors of one tokenised batch (``tokenize``)."""
+    """Unit vectors of one tokenised batch (``tokenize`` or ``feed_from_ids``)."""
     hidden = compiled({name: feed[name] for name in inputs})[0]  # (texts, tokens, dimension)
     return mean_pooled(hidden, feed["attention_mask"])
 

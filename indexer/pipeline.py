@@ -144,6 +144,8 @@ def index_paths(
                 return report
             builder.write_lexical()  # the chunks are final; the worker embeds meanwhile
             ahead.finish()
+            for key in ahead.embedded:  # embedded: their ids are no longer needed
+                ids.pop(key, None)
             report.chunks_embedded = report.chunks_embedded_aside = len(ahead.embedded)
             report.generation = _publish(
                 builder, root, embedder, report, reporter, ahead.embedded, ids
@@ -426,7 +428,7 @@ def _embed(
 ) -> dict[str, np.ndarray]:
     """Vectors for the texts of ``rows`` (id, text_hash, token_count): from the embedding
     cache (where ``EmbedAhead`` put this run's new texts), else embedded now (from their
-    ``token_ids`` where known) and added to it."""
+    ``token_ids`` where known, taken out of it as they are used) and added to it."""
     hashes = [r[1] for r in rows]
     tokens = {h: n for _, h, n in rows}
     cache = EmbeddingCache(root / "embeddings.sqlite")
@@ -441,7 +443,7 @@ def _embed(
         for batch in _batches(missing, EMBED_BATCH):
             texts = _texts_for(builder, batch)
             lengths = [tokens[h] for h in batch]
-            ids = [token_ids.get(h) for h in batch]
+            ids = [token_ids.pop(h, None) for h in batch]  # its vectors take their place
             vecs = embedder.encode(texts, on_batch=reporter.advance, lengths=lengths, token_ids=ids)
             embedded = dict(zip(batch, vecs, strict=True))
             cache.put_many(embedded, embedder.name)  # committed per batch: a crash keeps them

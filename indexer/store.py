@@ -185,20 +185,21 @@ class GenerationBuilder:
         self.conn.execute("PRAGMA foreign_keys=ON")
         schema.migrate(self.conn)
         self.model, self.dimension = model, dimension
-        self._lexical: list[Path] | None = None  # the BM25 index's files, once written
+        # The BM25 index's files, once written, and the database's change count then.
+        self._lexical: tuple[list[Path], int] | None = None
 
     def write_lexical(self) -> None:
-        """Build and save the BM25 index of the chunks, once they are final; ``publish``
-        does it if nothing did. The indexer does it before embedding the rest of a run,
-        while its worker still embeds on the other core (indexer/embed_ahead.py)."""
+        """Build and save the BM25 index of the chunks. The indexer does it before embedding
+        the rest of a run, while its worker still embeds on the other core
+        (indexer/embed_ahead.py); ``publish`` does it again if anything changed since."""
         self.conn.commit()
-        self._lexical = lexical.save(lexical.build(self.conn), self.path / LEXICAL_NAME)
+        written = lexical.save(lexical.build(self.conn), self.path / LEXICAL_NAME)
+        self._lexical = written, self.conn.total_changes
 
     def publish(self, index: faiss.Index, stats: dict) -> str:
-        self.conn.commit()
-        if self._lexical is None:
+        if self._lexical is None or self._lexical[1] != self.conn.total_changes:
             self.write_lexical()
-        written = self._lexical
+        written, _ = self._lexical
         self.conn.execute("PRAGMA optimize")
         _compact(self.conn)
         self.conn.close()

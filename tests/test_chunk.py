@@ -87,26 +87,29 @@ def test_chunks_keep_the_token_ids_of_their_text(embedder):
     assert total > 20 and kept / total > 0.9
 
 
-def test_a_chunk_keeps_no_ids_where_text_between_its_sentences_belongs_to_none(embedder):
-    # The closing quote after "approved." lies between two sentences and in neither.
-    quoted = _doc('The board said "the plan is approved." Funding starts in May.')
-    (chunk,) = chunk_document("d", quoted, embedder.token_ids, 100)
-    assert chunk.token_ids is None and chunk.text == quoted.text
-    plain = _doc("The board said the plan is approved. Funding starts in May.")
-    (chunk,) = chunk_document("d", plain, embedder.token_ids, 100)
-    assert list(chunk.token_ids) == embedder.token_ids([plain.text])[0]
-    # No-break spaces join (the tokenizer splits at them); a vertical tab does not (it drops
-    # the character, so "May." and "Funding" would be one word).
-    for gap, joins in [("\u00a0\n\u2003", True), ("\x0b", False)]:
-        doc = _doc(f"Funding starts in May.{gap}Funding ends in June.")
+def test_a_sentence_keeps_its_closing_quote(embedder):
+    """A quote or bracket closing a sentence is part of it, so it is counted: when it lay
+    between two sentences, in neither, chunks of quoted sentences ran past the limit."""
+    text = 'Item {} was "approved by the board today." '
+    doc = _doc("".join(text.format(i) for i in range(200)))
+    chunks = chunk_document("d", doc, embedder.token_ids, embedder.max_tokens)
+    counted = embedder.count_tokens([c.text for c in chunks])
+    assert len(chunks) > 5 and counted == [c.token_count for c in chunks]
+    assert max(counted) <= embedder.max_tokens
+    assert all(c.text.endswith('today."') and c.token_ids is not None for c in chunks)
+
+
+def test_a_chunk_keeps_ids_only_where_whitespace_parts_its_sentences(embedder):
+    # A heading the loader found, then its text: no-break and em spaces part them as spaces
+    # do (the tokenizer splits at them). A vertical tab does not (the tokenizer drops it, so
+    # "Background" and "The" would be one word), nor does nothing at all.
+    for gap, joins in [(" ", True), ("\u00a0\n\u2003", True), ("\x0b", False), ("", False)]:
+        doc = _doc(f"Background{gap}The council agreed.", headings=((0, 10),))
         (chunk,) = chunk_document("d", doc, embedder.token_ids, 100)
+        assert chunk.section == "Background"
         assert (chunk.token_ids is not None) == joins, repr(gap)
         if joins:
             assert list(chunk.token_ids) == embedder.token_ids([doc.text])[0]
-    # A heading the loader found runs straight into the text: nothing between them splits.
-    glued = _doc("BackgroundThe council agreed.", headings=((0, 10),))
-    (chunk,) = chunk_document("d", glued, embedder.token_ids, 100)
-    assert chunk.token_ids is None and chunk.section == "Background"
     # Text with no whitespace is cut inside a word: each piece's ids are still its own.
     chunks = chunk_document("d", _doc("ab." * 400), embedder.token_ids, 100)
     assert len(chunks) > 1

@@ -197,9 +197,11 @@ def test_an_index_run_embeds_the_token_ids_chunking_counted(tmp_path, embedder, 
     assert np.min(np.sum(stored * expected, axis=1)) > 0.999  # as in the test above
 
 
-def test_a_run_of_few_documents_never_starts_the_worker(tmp_path, embedder, corpus_copy):
-    """Its model's compiling and first batch would cost a small run more than it saves."""
+def test_a_run_of_few_short_documents_never_starts_the_worker(tmp_path, embedder, corpus_copy):
+    """A run of fewer than MIN_DOCUMENTS files waits for FEW_WINDOW texts: the worker's
+    compiling and first batch would cost a few short documents more than they save."""
     files = len(list(corpus_copy.glob("*.txt")))
     assert 1 < files < embed_ahead.MIN_DOCUMENTS
     report = index_paths(tmp_path / "idx", [corpus_copy], embedder)
-    assert report.chunks_embedded > embed_ahead.WINDOW and report.chunks_embedded_aside == 0
+    assert embed_ahead.WINDOW < report.chunks_embedded < embed_ahead.FEW_WINDOW
+    assert report.chunks_embedded_aside == 0
