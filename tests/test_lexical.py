@@ -122,3 +122,28 @@ def test_other_bm25_settings_rebuild_the_lexical_index_without_embedding(
     after = open_snapshot(root).lexical
     assert after.model.b == 0.9
     assert after.search("Mersey Care parent infant", 3) != before  # scores moved with b
+
+
+def test_publishing_rebuilds_a_bm25_index_written_before_the_last_change(tmp_path):
+    """The indexer writes the BM25 index before embedding the rest of a run; a chunk written
+    after it must still be found once the generation is published."""
+    from indexer import vectors
+    from indexer.store import LEXICAL_NAME, GenerationBuilder
+
+    builder = GenerationBuilder(tmp_path, "model", 4)
+    insert = (
+        "INSERT INTO chunks (id, doc_id, ordinal, start, end, page, page_end, section, text,"
+        " text_hash, token_count) VALUES (?, 'd', ?, 0, 0, 1, 1, NULL, ?, '', 0)"
+    )
+    builder.conn.execute(
+        "INSERT INTO documents (id, source, file_hash, format, page_starts, empty_pages, text,"
+        " indexed_at) VALUES ('d', 's', 'h', 'txt', '[0]', '[]', '', 'now')"
+    )
+    builder.conn.execute(insert, (3, 3, TEXTS[3]))
+    builder.write_lexical()
+    builder.conn.execute(insert, (7, 7, TEXTS[7]))
+    ids = np.array([3, 7], dtype=np.int64)
+    builder.publish(vectors.build(ids, np.eye(2, 4, dtype=np.float32)), {})
+    index = lexical.load(builder.path / LEXICAL_NAME)
+    assert [c for c, _ in index.search("refuges", 10)] == [7]
+    assert [c for c, _ in index.search("parent infant", 10)] == [3]
