@@ -271,9 +271,9 @@ class Embedder:
 
     def _runs(self, batches: list[tuple[list[str], list]]) -> Iterator[np.ndarray]:
         """Each batch's vectors in turn, from (texts, their ids or None). A model run
-        directly has the next batch tokenised on a second thread while the model runs this
-        one: the tokenizer runs on one core (TOKENIZERS_PARALLELISM above), and the model
-        used to wait for it between batches."""
+        directly has the next batch's input made (``_feed``) on a second thread while the
+        model runs this one: the tokenizer runs on one core (TOKENIZERS_PARALLELISM above),
+        and the model used to wait for it between batches."""
         if self._direct is None:
             exclusive = self._lock if self.backend != TORCH else contextlib.nullcontext()
             for texts, _ in batches:
