@@ -61,6 +61,8 @@ from search.query import make_request  # noqa: E402
 DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks" / "scifact"
 DEPTH = 1000  # chunks per leg, as the engine fetches for k = 50 documents
 WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
+# Scaled from -1, cosines bunch near the top, so the lexical leg wants less weight there.
+THEORETICAL_WEIGHTS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
 RRF_KS = (10, 60, 100)
 # Lucene's defaults, SQLite FTS5's, Anserini's, and two steps around them.
 BM25_GRID = ((1.5, 0.75), (1.2, 0.75), (0.9, 0.4), (1.2, 0.5), (2.0, 0.75))
@@ -97,6 +99,19 @@ def convex_z(lexical: Leg, dense: Leg, weight: float) -> Leg:
     return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+def theoretical_min_max(lexical: Leg, dense: Leg, weight: float) -> Leg:
+    """Convex fusion with each leg scaled from its theoretical least score, not the least it
+    returned (Bruch, Gai & Ingber 2023, "TM2C2"): 0 for BM25, -1 for a cosine. A leg's zero
+    then does not move with how deep it was cut; an id a leg missed scores 0 there."""
+    fused: dict[int, float] = {}
+    for leg, low, share in ((lexical, 0.0, weight), (dense, -1.0, 1 - weight)):
+        top = max((s for _, s in leg), default=low)
+        for item, score in leg:
+            value = (score - low) / (top - low) if top > low else 1.0
+            fused[item] = fused.get(item, 0.0) + share * value
+    return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
 def fusions() -> dict[str, object]:
     """Name -> fuse(lexical, dense) returning (chunk id, score) best first."""
     out: dict[str, object] = {
@@ -105,6 +120,10 @@ def fusions() -> dict[str, object]:
     }
     out |= {f"convex w={w}": lambda lex, den, w=w: convex(lex, den, w) for w in WEIGHTS}
     out |= {f"z-score w={w}": lambda lex, den, w=w: convex_z(lex, den, w) for w in WEIGHTS}
+    out |= {
+        f"theoretical min w={w}": lambda lex, den, w=w: theoretical_min_max(lex, den, w)
+        for w in THEORETICAL_WEIGHTS
+    }
     return out
 
 

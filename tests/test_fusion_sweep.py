@@ -15,6 +15,7 @@ from bench.fusion_sweep import (
     per_document_fusion,
     prepare,
     sweep_runs,
+    theoretical_min_max,
 )
 from search.fusion import convex
 from tests.test_evaluate import _write_collection
@@ -76,6 +77,16 @@ def test_per_document_fusion_takes_each_legs_best_chunk():
     assert per_document_fusion(lexical, dense, doc_of) == {"A": 2.0, "B": 1.0}
     # Chunk by chunk (the engine), the three chunks tie at 0.5.
     assert {score for _, score in convex(lexical, dense)} == {0.5}
+
+
+def test_theoretical_min_max_scales_each_leg_from_its_least_possible_score():
+    lexical = [(1, 10.0), (2, 5.0)]  # BM25 from 0: 1.0 and 0.5
+    dense = [(2, 0.5), (3, 0.0)]  # cosine from -1: 1.0 and 1/1.5
+    fused = theoretical_min_max(lexical, dense, 0.5)
+    assert [item for item, _ in fused] == [2, 1, 3]
+    assert [score for _, score in fused] == pytest.approx([0.75, 0.5, 1 / 3])
+    # Min-max puts each leg's last candidate at 0, however close it came to the first.
+    assert dict(convex(lexical, dense))[3] == 0.0
 
 
 def test_paired_interval_of_a_constant_gain_is_that_gain():
