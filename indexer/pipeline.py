@@ -144,8 +144,6 @@ def index_paths(
                 return report
             builder.write_lexical()  # the chunks are final; the worker embeds meanwhile
             ahead.finish()
-            for key in ahead.embedded:  # embedded: their ids are no longer needed
-                ids.pop(key, None)
             report.chunks_embedded = report.chunks_embedded_aside = len(ahead.embedded)
             report.generation = _publish(
                 builder, root, embedder, report, reporter, ahead.embedded, ids
@@ -434,6 +432,8 @@ def _embed(
     cache = EmbeddingCache(root / "embeddings.sqlite")
     try:
         found = cache.get_many(hashes, embedder.name, embedder.dimension)
+        for key in found:  # cached, by the worker among others: their ids are not needed
+            token_ids.pop(key, None)
         # Longest first across the whole run, so each batch holds texts of like length and
         # pads little (Embedder.encode orders within a call; this orders across calls).
         missing = sorted((h for h in tokens if h not in found), key=lambda h: -tokens[h])
