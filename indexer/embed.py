@@ -295,10 +295,10 @@ class Embedder:
                     pending = ahead.submit(self._feed, *following)
                 yield self._infer(feed)
 
-    def _feed(self, texts: list[str], ids: Sequence[Sequence[int] | None]) -> dict:
+    def _feed(self, texts: list[str], ids: Sequence[Sequence[int] | None] | None) -> dict:
         """The direct model's input for one batch: from the given ids where it can use them
         (``reuses_token_ids``) and the batch has all of them, else tokenised."""
-        if self._wrap is not None and all(i is not None for i in ids):
+        if self._wrap is not None and ids is not None and all(i is not None for i in ids):
             return openvino_run.feed_from_ids(self._wrap, ids)
         return openvino_run.tokenize(self._direct[0], texts)
 
@@ -328,7 +328,7 @@ class Embedder:
         ``token_ids`` as ``encode`` takes them."""
         feed = None
         if self._direct is not None:  # tokenised before taking the lock
-            feed = self._feed(list(texts), [None] * len(texts) if token_ids is None else token_ids)
+            feed = self._feed(list(texts), token_ids)
         with self._aside_lock:
             if self._aside is None:  # compiled on first use: most embedders never need it
                 self._aside = _compile(self.model, self._aside_threads())
