@@ -14,9 +14,11 @@ from bench.fusion_sweep import (
     paired_interval,
     per_document_fusion,
     prepare,
+    sentence_legs,
     sweep_runs,
     theoretical_min_max,
 )
+from extract.sentences import sentence_spans
 from search.fusion import convex
 from tests.test_evaluate import _write_collection
 
@@ -27,7 +29,7 @@ def sweep(tmp_path_factory: pytest.TempPathFactory, embedder):
     return prepare(beir, "test", tmp_path_factory.mktemp("work"), embedder)
 
 
-@pytest.mark.parametrize("mode", ["", "bm25", "tokenise", "aggregate", "feedback"])
+@pytest.mark.parametrize("mode", ["", "bm25", "tokenise", "aggregate", "feedback", "sentences"])
 def test_each_sweep_scores_its_runs_against_the_engine(sweep, mode: str):
     sweep.runs.clear()
     sweep_runs(sweep, mode)
@@ -67,6 +69,19 @@ def test_the_bm25_sweep_scores_each_variant_alone_and_fused(sweep):
     lucene = dict(sweep.lexical[q])
     both = [(c, score) for c, score in plus(text) if c in lucene]
     assert both and all(score > lucene[c] for c, score in both)
+
+
+def test_the_sentence_leg_scores_a_chunk_by_its_cosine_and_its_best_sentences(sweep):
+    legs = sentence_legs(sweep)
+    q, text = next(iter(sweep.collection.queries.items()))
+    chunk_id, score = legs[q][0]
+    chunk = sweep.snapshot.conn.execute("SELECT text FROM chunks WHERE id = ?", (chunk_id,))
+    chunk_text = chunk.fetchone()[0]
+    sentences = [chunk_text[s.start : s.end] for s in sentence_spans(chunk_text)]
+    query, whole, *parts = sweep.embedder.encode([text, chunk_text, *sentences])
+    # int8 vectors move by about 1e-3 with the other texts in their batch.
+    assert score == pytest.approx((whole @ query + max(parts @ query)) / 2, abs=0.01)
+    assert [s for _, s in legs[q]] == sorted((s for _, s in legs[q]), reverse=True)
 
 
 def test_per_document_fusion_takes_each_legs_best_chunk():
