@@ -68,28 +68,17 @@ def answer(
     """One row per (organisation, service) from the documents that best match ``question``.
 
     The organisation filter applies to the commissioner as well as the issuing body, so a
-    trust's news release about a council's funding counts for that council.
+    trust's news release about a council's funding counts for that council. It applies in
+    the search, so the ``depth`` best documents are that organisation's, not the best
+    documents of the whole index that happen to be about it.
     """
     filters = filters or Filters()
-    doc_filters = Filters(None, filters.date_from, filters.date_to, filters.doc_type)
-    request = SearchRequest(question, "hybrid" if embedder else "bm25", depth, 1, doc_filters)
-    hits = search(snapshot, request, embedder).results
-    docs = [
-        h for h in hits if _about(snapshot.conn, h.doc_id, h.organisation, filters.organisation)
-    ]
+    request = SearchRequest(question, "hybrid" if embedder else "bm25", depth, 1, filters)
+    docs = search(snapshot, request, embedder).results
     rows = _group(snapshot.conn, [h.doc_id for h in docs])
     shown = [r for r in rows if _has_stream(r, funding)] if funding else rows
     notes = _notes(snapshot.conn, filters.organisation, funding, len(docs), rows, shown)
     return EvidenceAnswer(question, snapshot.generation, len(docs), shown, notes)
-
-
-def _about(conn: sqlite3.Connection, doc_id: str, issuer: str | None, wanted: str | None) -> bool:
-    if not wanted:
-        return True
-    names = [issuer or ""] + [
-        r[0] for r in conn.execute("SELECT commissioner FROM records WHERE doc_id = ?", (doc_id,))
-    ]
-    return any(same_organisation(name, wanted) for name in names if name)
 
 
 def _group(conn: sqlite3.Connection, doc_ids: list[str]) -> list[EvidenceRow]:

@@ -98,6 +98,17 @@ def test_not_found_is_said_plainly(snapshot, embedder):
     assert evidence_dict(answer(snapshot, QUESTION, embedder))["rows"][0]["organisation"]
 
 
+def test_an_organisations_documents_are_ranked_among_its_own(snapshot, embedder):
+    # The index's single best document for the question is not Kent's...
+    best = answer(snapshot, QUESTION, embedder, depth=1)
+    assert best.matched_documents == 1
+    assert all("Kent" not in (row.organisation or "") for row in best.rows)
+    # ...yet at depth 1 Kent's question finds Kent's: the filter ranks within its documents.
+    kent = answer(snapshot, QUESTION, embedder, Filters(organisation="Kent"), depth=1)
+    assert kent.matched_documents == 1 and kent.notes == []
+    assert {row.organisation for row in kent.rows} == {"Kent County Council"}
+
+
 def test_a_shortened_quote_looks_shortened():
     assert clip("Funded by  the\nFamily Hubs grant.", 300) == "Funded by the Family Hubs grant."
     long = "The council will fund the service, " * 20
