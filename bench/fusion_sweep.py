@@ -4,21 +4,23 @@
         [--bm25 | --aggregate | --tokenise | --feedback | --sentences] [--json]
 
 Indexes the collection through the real indexer (re-using the index ``precedent eval`` or
-bench/beir_eval.py built in the same workdir), runs each query's lexical leg (bm25s) and
-dense leg (FAISS) once, then fuses them in several ways and scores each with
-``search.evaluate.score_run``: reciprocal rank fusion at k = 10, 60, 100, and the convex
-combination at lexical weights 0.3 to 0.7 of min-max normalised scores (the engine's) and of
-z-scores. The engine uses ``search.fusion.convex`` with ``LEXICAL_WEIGHT``; this script is
-how that was chosen. ``--bm25`` instead rebuilds the lexical leg at each (k1, b) of
-``BM25_GRID`` and scores BM25 alone and the engine's fusion: how ``indexer.lexical.K1, B``
-were chosen; then bm25s's other BM25 variants (``BM25_METHODS``) at the engine's k1 and b.
-``--tokenise`` does the same for stopwords and stemmers. ``--aggregate`` ranks documents by
-their best chunk plus a share of their second best (the engine uses the best alone), and
-fuses the legs per document instead of per chunk.
-``--feedback`` adds pseudo-relevance feedback to the dense leg (Rocchio: the query
-vector plus a share of the mean vector of the fused top chunks, searched again).
+bench/beir_eval.py built in the same workdir), scores every chunk for each query in both legs
+(BM25 with bm25s, the cosine with the stored vectors), then fuses them in several ways and
+scores each run with ``search.evaluate.score_run``. "engine" is the engine's own fusion
+(``search.fusion.convex`` at ``LEXICAL_WEIGHT``: each leg scaled from its least possible
+score, every candidate scored in both legs), over every chunk: what ``search.engine`` returns
+when no chunk beyond each leg's fetch outscores its results (on SciFact, every query). The default sweep tries the
+engine's fusion at other weights, and on each leg's best ``DEPTH`` chunks: min-max scaling
+(the engine's rule before, a chunk one leg missed scoring 0 there), z-scores, and reciprocal
+rank fusion at k = 10, 60, 100. ``--bm25`` rebuilds the lexical leg at each (k1, b) of
+``BM25_GRID`` and scores BM25 alone and fused: how ``indexer.lexical.K1, B`` were chosen;
+then bm25s's other BM25 variants (``BM25_METHODS``) at the engine's k1 and b. ``--tokenise``
+does the same for stopwords and stemmers. ``--aggregate`` ranks documents by their best chunk
+plus a share of their second best (the engine uses the best alone), and fuses the legs per
+document instead of per chunk. ``--feedback`` adds pseudo-relevance feedback to the dense leg
+(Rocchio: the query vector plus a share of the mean vector of the fused top chunks).
 ``--sentences`` embeds each chunk's sentences alone too and scores a chunk densely by the mean
-of its own cosine and its best sentence's (every chunk scored exactly), alone and fused.
+of its own cosine and its best sentence's, alone and fused.
 
 Every run is compared query by query with the engine's own setting: the mean difference in
 nDCG@10 and its 95% paired bootstrap interval, so a gain smaller than the noise is seen as such.
@@ -47,8 +49,7 @@ from extract.sentences import sentence_spans  # noqa: E402
 from indexer import lexical  # noqa: E402
 from indexer.embed import Embedder, load_embedder  # noqa: E402
 from indexer.store import Snapshot, open_snapshot  # noqa: E402
-from indexer.vectors import search as vector_search  # noqa: E402
-from search.engine import dense_search  # noqa: E402
+from search.engine import query_vector  # noqa: E402
 from search.evaluate import (  # noqa: E402
     MEASURES,
     Collection,
@@ -58,14 +59,15 @@ from search.evaluate import (  # noqa: E402
     load_collection,
     score_run,
 )
-from search.fusion import LEXICAL_WEIGHT, convex, rrf  # noqa: E402
+from search.fusion import LEXICAL_WEIGHT, convex, rrf, scaled  # noqa: E402
 from search.query import make_request  # noqa: E402
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks" / "scifact"
-DEPTH = 1000  # chunks per leg, as the engine fetches for k = 50 documents
-WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
-# Scaled from -1, cosines bunch near the top, so the lexical leg wants less weight there.
-THEORETICAL_WEIGHTS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
+DEPTH = 1000  # chunks per leg for the rules that fuse each leg's best only
+# The engine's fusion at these lexical weights: scaled from -1, cosines bunch near the top,
+# so the lexical leg wants less weight than with min-max.
+ENGINE_WEIGHTS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
+WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)  # min-max and z-scores
 RRF_KS = (10, 60, 100)
 # Lucene's defaults, SQLite FTS5's, Anserini's, and two steps around them.
 BM25_GRID = ((1.5, 0.75), (1.2, 0.75), (0.9, 0.4), (1.2, 0.5), (2.0, 0.75))
@@ -78,12 +80,70 @@ SECOND_CHUNK_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3)
 TOKENISERS = tuple((stop, stem) for stop in ("en", None) for stem in ("english", "porter", None))
 # Rocchio feedback: (top fused chunks averaged, share of their mean added to the query vector).
 FEEDBACK = ((3, 0.3), (3, 0.6), (5, 0.3), (10, 0.3))
-# Lexical weights at which the sentence-level dense leg is fused: it is stronger than the
-# engine's dense leg, so weights below the engine's are tried too.
-SENTENCE_WEIGHTS = (0.4, 0.5)
+# Lexical weights at which the sentence-level dense leg is fused.
+SENTENCE_WEIGHTS = (0.2, 0.25, 0.3)
 BOOTSTRAP = 2000
 
-Leg = list[tuple[int, float]]
+Leg = list[tuple[int, float]]  # (chunk id, score) best first
+Scores = Callable[[str], np.ndarray]  # query id -> every chunk's score, by row
+
+
+@dataclass
+class Sweep:
+    """One collection's index, and every chunk's score in each leg for each query."""
+
+    collection: Collection
+    snapshot: Snapshot
+    embedder: Embedder
+    doc_of: dict[int, list[str]]
+    rows: np.ndarray  # the chunk id of each score row: the lexical index's order
+    chunk_vectors: np.ndarray  # by row
+    query_vectors: dict[str, np.ndarray]  # each embedded alone, as a search embeds it
+    runs: dict[str, dict] = field(default_factory=dict)
+
+    def bm25(self, q: str) -> np.ndarray:
+        return self.snapshot.lexical.scores(self.collection.queries[q])
+
+    def cosines(self, q: str) -> np.ndarray:
+        return self.chunk_vectors @ self.query_vectors[q]
+
+    def add(
+        self,
+        name: str,
+        fuse: Callable[[np.ndarray, np.ndarray], Leg],
+        lexical: Scores | None = None,
+        dense: Scores | None = None,
+        second: float = 0.0,
+    ) -> None:
+        """A run: ``fuse(lexical scores, dense scores)`` for each query, ranked by document."""
+        lexical, dense = lexical or self.bm25, dense or self.cosines
+        self.runs[name] = {
+            q: documents(fuse(lexical(q), dense(q)), self.doc_of, second)
+            for q in self.collection.queries
+        }
+
+    def engine(self, weight: float = LEXICAL_WEIGHT) -> Callable[[np.ndarray, np.ndarray], Leg]:
+        """The engine's fusion of every chunk, best ``DEPTH`` first."""
+        return lambda lex, den: convex(self.rows, lex, den, weight)[:DEPTH]
+
+    def legs(self, fuse: Callable[[Leg, Leg], Leg]) -> Callable[[np.ndarray, np.ndarray], Leg]:
+        """A rule that fuses each leg's best ``DEPTH`` chunks (a BM25 leg: those matching)."""
+        return lambda lex, den: fuse(self.top(lex, positive=True), self.top(den))
+
+    def top(self, scores: np.ndarray, positive: bool = False) -> Leg:
+        best = np.argsort(-scores, kind="stable")[:DEPTH]
+        if positive:
+            best = best[scores[best] > 0]
+        return [(int(self.rows[r]), float(scores[r])) for r in best]
+
+
+def min_max(scored: Leg) -> Leg:
+    """Scores rescaled to [0, 1] over the list; all 1.0 when they are equal."""
+    if not scored:
+        return []
+    low = min(s for _, s in scored)
+    spread = max(s for _, s in scored) - low
+    return [(item, (s - low) / spread if spread > 0 else 1.0) for item, s in scored]
 
 
 def z_scores(scored: Leg) -> Leg:
@@ -94,9 +154,10 @@ def z_scores(scored: Leg) -> Leg:
     return [(item, float((s - values.mean()) / spread)) for item, s in scored]
 
 
-def convex_z(lexical: Leg, dense: Leg, weight: float) -> Leg:
-    """The convex sum of z-scores; an id a leg missed gets that leg's lowest z-score."""
-    legs = [dict(z_scores(lexical)), dict(z_scores(dense))]
+def convex_over(scale: Callable[[Leg], Leg], lexical: Leg, dense: Leg, weight: float) -> Leg:
+    """The convex sum of each leg's scaled scores; an id a leg missed gets that leg's lowest
+    scaled score (0 for min-max: the engine's rule before)."""
+    legs = [dict(scale(lexical)), dict(scale(dense))]
     floors = [min(leg.values(), default=0.0) for leg in legs]
     fused = {
         item: weight * legs[0].get(item, floors[0]) + (1 - weight) * legs[1].get(item, floors[1])
@@ -105,44 +166,31 @@ def convex_z(lexical: Leg, dense: Leg, weight: float) -> Leg:
     return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def theoretical_min_max(lexical: Leg, dense: Leg, weight: float) -> Leg:
-    """Convex fusion with each leg scaled from its theoretical least score, not the least it
-    returned (Bruch, Gai & Ingber 2023, "TM2C2"): 0 for BM25, -1 for a cosine. A leg's zero
-    then does not move with how deep it was cut; an id a leg missed scores 0 there."""
-    fused: dict[int, float] = {}
-    for leg, low, share in ((lexical, 0.0, weight), (dense, -1.0, 1 - weight)):
-        top = max((s for _, s in leg), default=low)
-        for item, score in leg:
-            value = (score - low) / (top - low) if top > low else 1.0
-            fused[item] = fused.get(item, 0.0) + share * value
-    return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
-
-
-def fusions() -> dict[str, object]:
-    """Name -> fuse(lexical, dense) returning (chunk id, score) best first."""
-    out: dict[str, object] = {
+def fusions() -> dict[str, Callable[[Leg, Leg], Leg]]:
+    """Name -> fuse(lexical leg, dense leg): the rules that see each leg's best only."""
+    out: dict[str, Callable[[Leg, Leg], Leg]] = {
         f"rrf k={k}": lambda lex, den, k=k: rrf([[c for c, _ in lex], [c for c, _ in den]], k)
         for k in RRF_KS
     }
-    out |= {f"convex w={w}": lambda lex, den, w=w: convex(lex, den, w) for w in WEIGHTS}
-    out |= {f"z-score w={w}": lambda lex, den, w=w: convex_z(lex, den, w) for w in WEIGHTS}
     out |= {
-        f"theoretical min w={w}": lambda lex, den, w=w: theoretical_min_max(lex, den, w)
-        for w in THEORETICAL_WEIGHTS
+        f"min-max w={w}": lambda lex, den, w=w: convex_over(min_max, lex, den, w) for w in WEIGHTS
+    }
+    out |= {
+        f"z-score w={w}": lambda lex, den, w=w: convex_over(z_scores, lex, den, w) for w in WEIGHTS
     }
     return out
 
 
 def bm25_variant(
     conn, stopwords: str | None, stemmer: str | None, method: str = "lucene"
-) -> Callable[[str], Leg]:
-    """A lexical leg over the same chunk texts as ``indexer.lexical`` with other tokenising
-    or another of bm25s's BM25 variants."""
+) -> Callable[[str], np.ndarray]:
+    """Every chunk's score (by chunk id order, the lexical index's rows) for a query, over
+    the same chunk texts as ``indexer.lexical`` with other tokenising or another of bm25s's
+    BM25 variants."""
     stem = Stemmer.Stemmer(stemmer) if stemmer else None
     rows = conn.execute(
         "SELECT id, coalesce(section, '') || '\n' || text FROM chunks ORDER BY id"
     ).fetchall()
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
 
     def tokens(texts: list[str]) -> list[list[str]]:
         return bm25s.tokenize(
@@ -152,15 +200,13 @@ def bm25_variant(
     model = bm25s.BM25(k1=lexical.K1, b=lexical.B, method=method)
     model.index(tokens([r[1] for r in rows]), show_progress=False)
 
-    def search(query: str) -> Leg:
+    def scores(query: str) -> np.ndarray:
         terms = model.get_tokens_ids(tokens([query])[0])
         if not terms:
-            return []
-        scores = model.get_scores_from_ids(terms)
-        top = np.argsort(-scores, kind="stable")[:DEPTH]
-        return [(int(ids[r]), float(scores[r])) for r in top if scores[r] > 0]
+            return np.zeros(len(rows), dtype=np.float32)
+        return model.get_scores_from_ids(terms)
 
-    return search
+    return scores
 
 
 def per_query_ndcg(qrels: dict, run: dict) -> dict[str, float]:
@@ -194,42 +240,25 @@ def documents(
     return {b: float(len(ranked) - r) for r, b in enumerate(ranked)}
 
 
-def per_document_fusion(
-    lexical: Leg, dense: Leg, doc_of: dict[int, list[str]], weight: float = LEXICAL_WEIGHT
-) -> dict[str, float]:
-    """Each leg ranks documents by its own best chunk, then the engine's fusion of those:
-    a document can score on one chunk lexically and another densely (the engine fuses chunk
-    by chunk, then takes each document's best). Top 100 as ``documents`` returns them."""
-
-    def best(leg: Leg) -> Leg:
-        top: dict[str, float] = {}
-        for chunk_id, score in leg:  # best first: the first score per document is its best
-            for beir_id in doc_of.get(chunk_id, []):
-                top.setdefault(beir_id, score)
-        return list(top.items())
-
-    ranked = convex(best(lexical), best(dense), weight)[:100]
-    return {b: float(len(ranked) - r) for r, (b, _) in enumerate(ranked)}
-
-
-@dataclass
-class Sweep:
-    """One collection's index and its two legs, run once per query."""
-
-    collection: Collection
-    snapshot: Snapshot
-    embedder: Embedder
-    doc_of: dict[int, list[str]]
-    lexical: dict[str, Leg]
-    dense: dict[str, Leg]
-    runs: dict[str, dict] = field(default_factory=dict)
-
-    def add(self, name: str, fuse, lexical=None, dense=None, second: float = 0.0) -> None:
-        lexical, dense = lexical or self.lexical, dense or self.dense
-        self.runs[name] = {
-            q: documents(fuse(lexical[q], dense[q]), self.doc_of, second)
-            for q in self.collection.queries
-        }
+def per_document_runs(sweep: Sweep, weight: float = LEXICAL_WEIGHT) -> dict[str, dict]:
+    """Each leg's best chunk per document, then the engine's fusion of those: a document can
+    score on one chunk lexically and another densely (the engine fuses chunk by chunk, then
+    takes each document's best). Top 100 per query as ``documents`` returns them."""
+    owners: dict[tuple[str, ...], int] = {}
+    row_doc = np.array(
+        [owners.setdefault(tuple(sweep.doc_of.get(int(c), [])), len(owners)) for c in sweep.rows]
+    )
+    beir_ids = list(owners)
+    runs = {}
+    for q in sweep.collection.queries:
+        lex = np.zeros(len(beir_ids), dtype=np.float32)
+        np.maximum.at(lex, row_doc, sweep.bm25(q))
+        den = np.full(len(beir_ids), -1.0, dtype=np.float32)
+        np.maximum.at(den, row_doc, sweep.cosines(q))
+        fused = scaled(lex, den, float(lex.max()), float(den.max()), weight)
+        ranked = [b for d in np.argsort(-fused, kind="stable") for b in beir_ids[d]][:100]
+        runs[q] = {b: float(len(ranked) - r) for r, b in enumerate(ranked)}
+    return runs
 
 
 def prepare(beir_dir: Path, split: str, workdir: Path, embedder: Embedder) -> Sweep:
@@ -237,108 +266,93 @@ def prepare(beir_dir: Path, split: str, workdir: Path, embedder: Embedder) -> Sw
     report = build_index(collection, workdir, embedder)
     snapshot = open_snapshot(workdir / "index")
     by_doc = beir_ids_by_doc(snapshot, report)
-    doc_of = {
-        chunk_id: by_doc.get(doc_id, [])
-        for chunk_id, doc_id in snapshot.conn.execute("SELECT id, doc_id FROM chunks")
+    chunks = snapshot.conn.execute("SELECT id, doc_id FROM chunks ORDER BY id").fetchall()
+    rows = snapshot.lexical.chunk_ids
+    if [c for c, _ in chunks] != rows.tolist():
+        raise RuntimeError(f"{workdir / 'index'}: the lexical index does not hold every chunk")
+    doc_of = {chunk_id: by_doc.get(doc_id, []) for chunk_id, doc_id in chunks}
+    query_vectors = {
+        q: query_vector(snapshot, make_request(text), embedder)
+        for q, text in collection.queries.items()
     }
-    queries = collection.queries.items()
-    dense = {
-        q: dense_search(snapshot, make_request(text, "hybrid", k=DEPTH // 20), embedder, DEPTH)
-        for q, text in queries
-    }
-    lexical_legs = {q: snapshot.lexical.search(text, DEPTH) for q, text in queries}
-    return Sweep(collection, snapshot, embedder, doc_of, lexical_legs, dense)
+    chunk_vectors = snapshot.vectors.reconstruct_batch(rows)
+    return Sweep(collection, snapshot, embedder, doc_of, rows, chunk_vectors, query_vectors)
 
 
 def sweep_runs(sweep: Sweep, mode: str) -> None:
     """Add the runs of one sweep beside the engine's own ("engine")."""
-    engine = lambda lex, den: convex(lex, den, LEXICAL_WEIGHT)  # noqa: E731
-    alone = lambda lex, den: lex  # noqa: E731
-    queries = sweep.collection.queries.items()
+    engine = sweep.engine()
+    alone = lambda lex, den: sweep.top(lex, positive=True)  # noqa: E731
+    dense_alone = lambda lex, den: sweep.top(den)  # noqa: E731
+    text = sweep.collection.queries
     sweep.add("engine", engine)
     if mode == "aggregate":
         for second in SECOND_CHUNK_WEIGHTS[1:]:
             sweep.add(f"best + {second} x second chunk", engine, second=second)
-        sweep.runs["fused per document"] = {
-            q: per_document_fusion(sweep.lexical[q], sweep.dense[q], sweep.doc_of)
-            for q in sweep.collection.queries
-        }
+        sweep.runs["fused per document"] = per_document_runs(sweep)
     elif mode == "bm25":
         for k1, b in BM25_GRID:
             index = lexical.build(sweep.snapshot.conn, k1=k1, b=b)
-            legs = {q: index.search(text, DEPTH) for q, text in queries}
-            sweep.add(f"bm25 k1={k1} b={b}", alone, legs)
-            sweep.add(f"hybrid k1={k1} b={b}", engine, legs)
+            scores = lambda q, index=index: index.scores(text[q])  # noqa: E731
+            sweep.add(f"bm25 k1={k1} b={b}", alone, scores)
+            sweep.add(f"hybrid k1={k1} b={b}", engine, scores)
         for method in BM25_METHODS:
-            search = bm25_variant(sweep.snapshot.conn, "en", "english", method)
-            legs = {q: search(text) for q, text in queries}
-            sweep.add(f"bm25 {method}", alone, legs)
-            sweep.add(f"hybrid {method}", engine, legs)
+            variant = bm25_variant(sweep.snapshot.conn, "en", "english", method)
+            scores = lambda q, variant=variant: variant(text[q])  # noqa: E731
+            sweep.add(f"bm25 {method}", alone, scores)
+            sweep.add(f"hybrid {method}", engine, scores)
     elif mode == "tokenise":
         for stopwords, stemmer in TOKENISERS:
-            search = bm25_variant(sweep.snapshot.conn, stopwords, stemmer)
-            legs = {q: search(text) for q, text in queries}
-            sweep.add(f"bm25 stopwords={stopwords} stemmer={stemmer}", alone, legs)
-            sweep.add(f"hybrid stopwords={stopwords} stemmer={stemmer}", engine, legs)
+            variant = bm25_variant(sweep.snapshot.conn, stopwords, stemmer)
+            scores = lambda q, variant=variant: variant(text[q])  # noqa: E731
+            sweep.add(f"bm25 stopwords={stopwords} stemmer={stemmer}", alone, scores)
+            sweep.add(f"hybrid stopwords={stopwords} stemmer={stemmer}", engine, scores)
     elif mode == "feedback":
         for top, share in FEEDBACK:
             sweep.add(f"rocchio top={top} share={share}", engine, None, feedback(sweep, top, share))
     elif mode == "sentences":
-        legs = sentence_legs(sweep)
-        sweep.add("dense: chunk (the engine's leg)", lambda lex, den: den)
-        sweep.add("dense: chunk and best sentence", alone, legs)
+        dense = sentence_scores(sweep)
+        sweep.add("dense: chunk (the engine's leg)", dense_alone)
+        sweep.add("dense: chunk and best sentence", dense_alone, None, dense)
         for w in SENTENCE_WEIGHTS:
-            sweep.add(
-                f"hybrid: chunk and best sentence w={w}",
-                lambda lex, den, w=w: convex(lex, den, w),
-                None,
-                legs,
-            )
+            sweep.add(f"hybrid: chunk and best sentence w={w}", sweep.engine(w), None, dense)
     else:
+        for w in ENGINE_WEIGHTS:
+            sweep.add(f"engine's fusion w={w}", sweep.engine(w))
         for name, fuse in fusions().items():
-            sweep.add(name, fuse)
+            sweep.add(name, sweep.legs(fuse))
 
 
-def feedback(sweep: Sweep, top: int, share: float) -> dict[str, Leg]:
-    """Dense legs searched again with the query vector moved towards the fused top chunks."""
-    queries = sweep.collection.queries
-    vectors = sweep.embedder.encode(list(queries.values()))
-    legs = {}
-    for q, vector in zip(queries, vectors, strict=True):
-        best = [c for c, _ in convex(sweep.lexical[q], sweep.dense[q], LEXICAL_WEIGHT)[:top]]
-        if not best:
-            legs[q] = sweep.dense[q]
-            continue
-        mean = sweep.snapshot.vectors.reconstruct_batch(np.array(best)).mean(axis=0)
-        moved = vector + share * mean
-        moved = (moved / np.linalg.norm(moved)).astype(np.float32)
-        scores, ids = vector_search(sweep.snapshot.vectors, moved, DEPTH, None)
-        legs[q] = [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
-    return legs
+def feedback(sweep: Sweep, top: int, share: float) -> Scores:
+    """Dense scores with the query vector moved towards the engine's top fused chunks."""
+
+    def scores(q: str) -> np.ndarray:
+        fused = sweep.engine()(sweep.bm25(q), sweep.cosines(q))[:top]
+        best = np.searchsorted(sweep.rows, [chunk_id for chunk_id, _ in fused])
+        moved = sweep.query_vectors[q] + share * sweep.chunk_vectors[best].mean(axis=0)
+        return sweep.chunk_vectors @ (moved / np.linalg.norm(moved)).astype(np.float32)
+
+    return scores
 
 
-def sentence_legs(sweep: Sweep) -> dict[str, Leg]:
-    """Dense legs scoring each chunk by the mean of its cosine and its best sentence's, each
+def sentence_scores(sweep: Sweep) -> Scores:
+    """Dense scores of each chunk as the mean of its cosine and its best sentence's, each
     sentence embedded alone: finer than the chunk, at about twice the embedding work."""
-    rows = sweep.snapshot.conn.execute("SELECT id, text FROM chunks ORDER BY id").fetchall()
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    rows = sweep.snapshot.conn.execute("SELECT text FROM chunks ORDER BY id").fetchall()
     sentences, owner = [], []
-    for row, (_, text) in enumerate(rows):
+    for row, (text,) in enumerate(rows):
         for s in sentence_spans(text):
             sentences.append(text[s.start : s.end])
             owner.append(row)
     owner_rows = np.array(owner, dtype=np.int64)
     sentence_vectors = sweep.embedder.encode(sentences)
-    chunk_vectors = sweep.snapshot.vectors.reconstruct_batch(ids)
-    queries = sweep.collection.queries
-    legs = {}
-    for q, vector in zip(queries, sweep.embedder.encode(list(queries.values())), strict=True):
+
+    def scores(q: str) -> np.ndarray:
         best = np.full(len(rows), -1.0, dtype=np.float32)
-        np.maximum.at(best, owner_rows, sentence_vectors @ vector)
-        scores = (chunk_vectors @ vector + best) / 2
-        top = np.argsort(-scores, kind="stable")[:DEPTH]
-        legs[q] = [(int(ids[r]), float(scores[r])) for r in top]
-    return legs
+        np.maximum.at(best, owner_rows, sentence_vectors @ sweep.query_vectors[q])
+        return (sweep.cosines(q) + best) / 2
+
+    return scores
 
 
 def compare(qrels: dict, runs: dict[str, dict]) -> dict[str, dict]:
@@ -387,7 +401,7 @@ def main() -> int:
         [name, *(f"{m[k]:.4f}" for k in ("ndcg@10", "recall@100", "mrr@10")), _interval(m)]
         for name, m in results.items()
     ]
-    title = f"{sweep.collection.name} ({args.split}): {len(sweep.dense)} queries"
+    title = f"{sweep.collection.name} ({args.split}): {len(sweep.collection.queries)} queries"
     table(title, ["run", "nDCG@10", "Recall@100", "MRR@10", "vs engine (95% CI)"], rows)
     if args.json:
         print(json.dumps(results, indent=2))

@@ -50,7 +50,6 @@ from bench.synthetic import Mixture  # noqa: E402
 from indexer.store import Snapshot, open_snapshot  # noqa: E402
 from search import engine  # noqa: E402
 from search.filters import allowed_chunk_ids  # noqa: E402
-from search.fusion import convex  # noqa: E402
 from search.query import SearchRequest, make_request  # noqa: E402
 from search.results import group_by_document  # noqa: E402
 from search.terms import query_terms  # noqa: E402
@@ -137,31 +136,42 @@ def measure_latency(
 def hybrid_breakdown(
     snapshot: Snapshot, queries: list[BenchQuery], query_vectors: np.ndarray
 ) -> dict[str, dict[str, float]]:
-    """The steps of ``engine.search`` in hybrid mode, timed one by one (ms per query)."""
-    fake = SyntheticQueryEmbedder(snapshot.model)
-    fake.vectors = {q.text: v for q, v in zip(queries, query_vectors, strict=True)}
+    """The steps of a hybrid ``engine.search``, timed one by one (ms per query)."""
     steps: dict[str, list[float]] = {
-        k: [] for k in ("bm25", "dense", "fusion", "grouping", "filters (allowed ids)")
+        k: [] for k in ("bm25", "legs + fusion", "grouping", "filters (allowed ids)")
     }
-    for q in queries:
+    for q, query_vec in zip(queries, query_vectors, strict=True):
         req = make_request(q.text, "hybrid", K)
         terms = query_terms(req.query)
         depth = max(engine.MIN_CANDIDATES, req.k * engine.CANDIDATES_PER_RESULT)
         t0 = time.perf_counter()
-        lexical = snapshot.lexical.search(req.query, depth)
+        bm25 = snapshot.lexical.scores(req.query)
         t1 = time.perf_counter()
-        dense = engine.dense_search(snapshot, req, fake, depth)
+        ranked = engine.hybrid_ranking(snapshot, bm25, query_vec, depth, None)
         t2 = time.perf_counter()
-        ranked = convex(lexical, dense)
-        t3 = time.perf_counter()
         group_by_document(snapshot.conn, ranked, terms, req.k, req.passages)
-        t4 = time.perf_counter()
+        t3 = time.perf_counter()
         filtered = make_request(q.text, "hybrid", K, organisation=q.organisation)
         allowed_chunk_ids(snapshot, filtered.filters)
-        t5 = time.perf_counter()
-        for name, seconds in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
+        t4 = time.perf_counter()
+        for name, seconds in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             steps[name].append(seconds)
     return {name: harness.latency_ms(s) for name, s in steps.items()}
+
+
+def page_consistency(
+    snapshot: Snapshot, queries: list[BenchQuery], query_vectors: np.ndarray
+) -> float:
+    """Share of hybrid queries whose second page's request (21 documents, each leg fetching
+    420 chunks) starts with exactly the first page's 10 documents (200 chunks a leg)."""
+    fake = SyntheticQueryEmbedder(snapshot.model)
+    fake.vectors = {q.text: v for q, v in zip(queries, query_vectors, strict=True)}
+    same = 0
+    for q in queries:
+        first = engine.search(snapshot, make_request(q.text, "hybrid", K), fake).results
+        second = engine.search(snapshot, make_request(q.text, "hybrid", 2 * K + 1), fake).results
+        same += [h.doc_id for h in first] == [h.doc_id for h in second[:K]]
+    return same / len(queries)
 
 
 def lexical_baseline(snapshot: Snapshot, baseline: Path, queries: list[BenchQuery]) -> dict:
@@ -253,6 +263,7 @@ def probe(root: Path, chunks: int, repeats: int, profile: bool) -> dict:
     memory["rss_after_queries"] = harness.rss_bytes()
     memory["peak_after_queries"] = harness.peak_rss_bytes()
     breakdown = hybrid_breakdown(snapshot, queries, query_vectors)
+    pages = page_consistency(snapshot, queries, query_vectors)
     baseline = lexical_baseline(snapshot, root / BASELINE_NAME, queries)
     profiled = profile_hybrid(snapshot, queries, query_vectors) if profile else None
     embedded = embedding_latency(queries, repeats)
@@ -277,6 +288,7 @@ def probe(root: Path, chunks: int, repeats: int, profile: bool) -> dict:
         "embedding": embedded["latency"],
         "hybrid_with_embedding": harness.median_stats(passes),
         "breakdown": breakdown,
+        "page_consistency": pages,
         "lexical_baseline": baseline,
         "profile": profiled,
         "memory": memory,
@@ -419,6 +431,12 @@ def report(results: list[dict]) -> None:
             (r["chunks"], *[v[s] for v in r["breakdown"].values() for s in ("p50", "p95")])
             for r in results
         ],
+    )
+    harness.table(
+        "Hybrid pages: share of queries whose request for 21 documents starts with the 10 of "
+        "the request for 10",
+        ["chunks", "consistent"],
+        [(r["chunks"], r["page_consistency"]) for r in results],
     )
     harness.table(
         f"Lexical leg against its baseline (unfiltered, first {BASELINE_QUERIES} queries, ms)",

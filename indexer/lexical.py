@@ -58,14 +58,27 @@ class LexicalIndex:
     ) -> list[tuple[int, float]]:
         """(chunk id, score) best first, only chunks that match a query term; ``allowed``
         (chunk ids) restricts the result to those chunks."""
-        if limit <= 0 or self.model is None:
-            return []
+        return self.top(self.scores(query), limit, allowed)
+
+    def scores(self, query: str) -> np.ndarray:
+        """Every chunk's BM25 score for ``query``, by row (``chunk_ids``); 0 where no query
+        term occurs. Hybrid search reads the scores of chunks only the dense leg found here."""
+        if self.model is None:
+            return np.zeros(len(self.chunk_ids), dtype=np.float32)
         with self._lock:
             tokens = tokenize([query], self.stemmer)[0]
         ids = self.model.get_tokens_ids(tokens)
         if not ids:
+            return np.zeros(len(self.chunk_ids), dtype=np.float32)
+        return self.model.get_scores_from_ids(ids)
+
+    def top(
+        self, scores: np.ndarray, limit: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """The best ``limit`` chunks of ``scores`` (``scores``' result) with a score above 0,
+        as (chunk id, score) best first; ``allowed`` (chunk ids) restricts them."""
+        if limit <= 0:
             return []
-        scores = self.model.get_scores_from_ids(ids)
         if allowed is not None:
             scores = np.where(self._rows_mask(allowed), scores, 0)
         # Top ``limit`` rows by partition over all rows (cheaper than first listing the
@@ -78,13 +91,26 @@ class LexicalIndex:
         order = top[np.lexsort((self.chunk_ids[top], -scores[top]))]
         return [(int(self.chunk_ids[r]), float(scores[r])) for r in order]
 
+    def scores_at(self, scores: np.ndarray, chunk_ids: np.ndarray) -> np.ndarray:
+        """The scores (``scores``' result) of ``chunk_ids``; 0 for an id not indexed here."""
+        rows, found = self._rows_of(chunk_ids)
+        out = np.zeros(len(chunk_ids), dtype=np.float32)
+        out[found] = scores[rows[found]]
+        return out
+
     def _rows_mask(self, allowed: np.ndarray) -> np.ndarray:
-        rows = np.searchsorted(self.chunk_ids, allowed)
-        inside = rows < len(self.chunk_ids)
-        rows = rows[inside][self.chunk_ids[rows[inside]] == allowed[inside]]
+        rows, found = self._rows_of(allowed)
         mask = np.zeros(len(self.chunk_ids), dtype=bool)
-        mask[rows] = True
+        mask[rows[found]] = True
         return mask
+
+    def _rows_of(self, chunk_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each id's score row and whether it is indexed here at all."""
+        rows = np.searchsorted(self.chunk_ids, chunk_ids)
+        inside = rows < len(self.chunk_ids)
+        found = np.zeros(len(chunk_ids), dtype=bool)
+        found[inside] = self.chunk_ids[rows[inside]] == chunk_ids[inside]
+        return rows, found
 
 
 FIELDS = "section text"  # what a chunk's indexed text is made of, in order

@@ -108,6 +108,14 @@ def search(
     return scores[0][keep], ids[0][keep]
 
 
+def scores_of(index: faiss.Index, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """The stored vectors of ``ids`` (every one held here) scored against ``query``: the
+    scores ``search`` gives them, for ids it did not return."""
+    if len(ids) == 0:
+        return np.zeros(0, np.float32)
+    return (index.reconstruct_batch(ids.astype(np.int64)) @ query.reshape(-1)).astype(np.float32)
+
+
 def _exact_subset(
     index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

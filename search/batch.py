@@ -36,7 +36,6 @@ from search.terms import query_terms
 # (cosine, all-MiniLM-L6-v2) or shares at least half the question's terms.
 MIN_SIMILARITY = 0.35
 MIN_TERM_SHARE = 0.5
-BM25_DEPTH = 20_000
 
 ANSWERED, NO_EVIDENCE, NO_DOCUMENTS = "answered", "no evidence", "no documents"
 
@@ -156,8 +155,9 @@ def run_batch(
     # vector moves by ~1e-3, and a cell should rank as the same search would.
     qvecs = np.vstack([embedder.encode([q.text]) for q in questions])
     terms = [query_terms(q.text) for q in questions]
-    # Chunk id -> BM25 score from one whole-index query per question (shared by every council).
-    lexical = [dict(snapshot.lexical.search(q.text, BM25_DEPTH)) for q in questions]
+    # Every chunk's BM25 score from one whole-index query per question, shared by every
+    # council (4 bytes a chunk a question).
+    lexical = [snapshot.lexical.scores(q.text) for q in questions]
     for asked in councils:
         todo = [i for i, q in enumerate(questions) if (asked, q.id) not in skip]
         if not todo:
@@ -177,7 +177,7 @@ def _council_cells(
     todo: list[int],
     qvecs: np.ndarray,
     terms: list[list[str]],
-    lexical: list[dict[int, float]],
+    lexical: list[np.ndarray],
 ) -> Iterator[Cell]:
     doc_ids = council_documents(ref, names)
     base = {
@@ -205,11 +205,8 @@ def _council_cells(
     for col, i in enumerate(todo):
         q = questions[i]
         # The same fusion as search.engine, over this council's chunks only.
-        dense = [
-            (int(chunk_id), float(sim)) for chunk_id, sim in zip(ids, sims[:, col], strict=True)
-        ]
-        lex = [(c, lexical[i][c]) for c in position if c in lexical[i]]
-        best_id, score = convex(lex, dense)[0]
+        lex = snapshot.lexical.scores_at(lexical[i], ids)
+        best_id, score = convex(ids, lex, sims[:, col])[0]
         best = chunks[position[best_id]]
         similarity = float(sims[position[best_id], col])
         share = _term_share(best["text"], terms[i])

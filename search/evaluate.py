@@ -172,7 +172,8 @@ def beir_ids_by_doc(snapshot: Snapshot, report: IndexReport) -> dict[str, list[s
     for duplicate, owner in report.duplicates:
         if owner in by_source:
             beir_id = names.get(Path(duplicate).name) or _id_from_name(duplicate)
-            if beir_id:
+            # The same file under another path (a work folder copied) is the same document.
+            if beir_id and beir_id not in out[by_source[owner]]:
                 out[by_source[owner]].append(beir_id)
     return out
 

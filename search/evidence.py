@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from extract.funding import load_vocabulary, stream_label
 from indexer.embed import TextEncoder
 from indexer.store import Snapshot
-from search.councils import same_organisation
 from search.engine import search
+from search.filters import organisation_names
 from search.query import Filters, SearchRequest
 
 NOT_STATED = "not stated"
@@ -77,7 +77,7 @@ def answer(
     docs = search(snapshot, request, embedder).results
     rows = _group(snapshot.conn, [h.doc_id for h in docs])
     shown = [r for r in rows if _has_stream(r, funding)] if funding else rows
-    notes = _notes(snapshot.conn, filters.organisation, funding, len(docs), rows, shown)
+    notes = _notes(snapshot, filters.organisation, funding, len(docs), rows, shown)
     return EvidenceAnswer(question, snapshot.generation, len(docs), shown, notes)
 
 
@@ -141,7 +141,7 @@ def _no_such_funding(funding: str, matched: int) -> str:
 
 
 def _notes(
-    conn: sqlite3.Connection,
+    snapshot: Snapshot,
     organisation: str | None,
     funding: str | None,
     matched: int,
@@ -150,7 +150,7 @@ def _notes(
 ) -> list[str]:
     """Say plainly what was not found: no documents at all differs from no funding stated.
     ``rows``: every row of the matching documents; ``shown``: those the funding filter kept."""
-    if organisation and matched == 0 and not _any_documents_for(conn, organisation):
+    if organisation and matched == 0 and not organisation_names(snapshot, organisation):
         return [f"no documents for this council: {organisation}"]
     if matched == 0:
         return ["no documents match the question"]
@@ -166,12 +166,6 @@ def _notes(
     if unknown:
         notes.append(f"{unknown} row(s) whose documents never name the commissioner: {NOT_STATED}")
     return notes
-
-
-def _any_documents_for(conn: sqlite3.Connection, organisation: str) -> bool:
-    names = {r[0] for r in conn.execute("SELECT DISTINCT organisation FROM documents") if r[0]}
-    names |= {r[0] for r in conn.execute("SELECT DISTINCT commissioner FROM records") if r[0]}
-    return any(same_organisation(name, organisation) for name in names)
 
 
 def _norm(value: str | None) -> str:

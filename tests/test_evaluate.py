@@ -161,3 +161,20 @@ def test_the_eval_command_keeps_its_index_in_the_models_own_folder(
     assert result.exit_code == 0, result.output
     folder = default_workdir(collection, embedder.name)
     assert folder.parent == tmp_path and (folder / "index" / "CURRENT").is_file()
+
+
+def test_a_copied_work_folder_maps_each_document_to_its_id_once(collection, tmp_path, embedder):
+    import shutil
+
+    from indexer.store import open_snapshot
+    from search.evaluate import beir_ids_by_doc, build_index, load_collection
+
+    beir = load_collection(collection, "test")
+    build_index(beir, tmp_path / "first", embedder)
+    # The copy's index still names the first folder's files, so the copy's own files are
+    # indexed as duplicates of them.
+    shutil.copytree(tmp_path / "first", tmp_path / "copy")
+    report = build_index(beir, tmp_path / "copy", embedder)
+    assert report.duplicates
+    ids = beir_ids_by_doc(open_snapshot(tmp_path / "copy" / "index"), report)
+    assert sorted(b for listed in ids.values() for b in listed) == sorted(beir.corpus)

