@@ -9,7 +9,7 @@ bench/beir_eval.py built in the same workdir), scores every chunk for each query
 scores each run with ``search.evaluate.score_run``. "engine" is the engine's own fusion
 (``search.fusion.convex`` at ``LEXICAL_WEIGHT``: each leg scaled from its least possible
 score, every candidate scored in both legs), over every chunk: what ``search.engine`` returns
-when no chunk beyond each leg's fetch outscores its results (on SciFact, every query). The default sweep tries the
+when no chunk beyond each leg's fetch outscores its results. The default sweep tries the
 engine's fusion at other weights, and on each leg's best ``DEPTH`` chunks: min-max scaling
 (the engine's rule before, a chunk one leg missed scoring 0 there), z-scores, and reciprocal
 rank fusion at k = 10, 60, 100. ``--bm25`` rebuilds the lexical leg at each (k1, b) of

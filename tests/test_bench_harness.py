@@ -18,6 +18,7 @@ from bench.query_latency import (
     lexical_baseline,
     make_queries,
     measure_latency,
+    page_consistency,
 )
 from bench.synthetic import Mixture, neighbour_profile
 from bench.vector_growth import run as run_growth
@@ -130,6 +131,9 @@ def test_query_latency_runs_end_to_end_on_a_tiny_index(tmp_path, embedder):
             assert 0 < latency[mode]["p50"] <= latency[mode]["p95"]
         steps = hybrid_breakdown(snapshot, queries, qvecs)
         assert all(s["p50"] <= s["p95"] for s in steps.values())
+        pages = page_consistency(snapshot, queries, qvecs)
+        assert set(pages) == {"engine", "min-max (before)"}
+        assert all(0 <= share <= 1 for share in pages.values())
         baseline = lexical_baseline(snapshot, built.root / BASELINE_NAME, queries)
         assert 0 < baseline["matches_fraction_median"] <= 1
         assert baseline["top10_overlap_median"] > 0.5  # the same BM25, another engine
