@@ -49,7 +49,7 @@ def test_no_lexical_match_leaves_the_dense_order_and_ties_break_by_id():
 
 
 def test_scaled_is_the_fused_score_and_grows_with_either_score():
-    ceiling = scaled(4.0, 0.2, 10.0, 0.8, 0.25)
+    score = scaled(4.0, 0.2, 10.0, 0.8, 0.25)
     fused = dict(_fuse([10.0, 4.0, 3.0, 4.0], [0.8, 0.2, 0.2, 0.1], 0.25))
-    assert fused[2] == pytest.approx(ceiling)
-    assert fused[3] < ceiling and fused[4] < ceiling
+    assert fused[2] == pytest.approx(score)
+    assert fused[3] < score and fused[4] < score
