@@ -71,26 +71,34 @@ def group_by_document(
     """Top ``k`` documents by their best chunk, each with its best passages in rank order."""
     if not ranked:
         return []
-    rows = _chunk_rows(conn, [cid for cid, _ in ranked])
-    hits: dict[str, DocumentHit] = {}
+    # Which chunks are shown needs only their documents; the full rows (text, citation) are
+    # read for those alone. Reading them for every candidate was most of a search's grouping.
+    doc_of = _doc_ids(conn, [cid for cid, _ in ranked])
+    shown: dict[str, list[tuple[int, float]]] = {}
     for chunk_id, score in ranked:
-        row = rows[chunk_id]
-        hit = hits.get(row["doc_id"])
-        if hit is None:
-            if len(hits) == k:
+        passages = shown.get(doc_of[chunk_id])
+        if passages is None:
+            if len(shown) == k:
                 continue
-            hit = hits[row["doc_id"]] = DocumentHit(
-                row["doc_id"],
-                row["title"],
-                row["organisation"],
-                row["date"],
-                row["doc_type"],
-                row["source"],
-                score,
-            )
-        if len(hit.passages) < passages_per_doc:
-            hit.passages.append(_passage(row, score, terms))
-    return list(hits.values())
+            passages = shown[doc_of[chunk_id]] = []
+        if len(passages) < passages_per_doc:
+            passages.append((chunk_id, score))
+    rows = _chunk_rows(conn, [cid for passages in shown.values() for cid, _ in passages])
+    hits = []
+    for passages in shown.values():
+        first = rows[passages[0][0]]
+        hit = DocumentHit(
+            first["doc_id"],
+            first["title"],
+            first["organisation"],
+            first["date"],
+            first["doc_type"],
+            first["source"],
+            passages[0][1],
+        )
+        hit.passages = [_passage(rows[cid], score, terms) for cid, score in passages]
+        hits.append(hit)
+    return hits
 
 
 def _passage(row: sqlite3.Row, score: float, terms: list[str]) -> Passage:
@@ -108,6 +116,16 @@ def _passage(row: sqlite3.Row, score: float, terms: list[str]) -> Passage:
         row["section"],
     )
     return Passage(row["id"], row["text"], score, highlight_spans(row["text"], terms), citation)
+
+
+def _doc_ids(conn: sqlite3.Connection, ids: list[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for i in range(0, len(ids), 500):
+        batch = ids[i : i + 500]
+        marks = ",".join("?" * len(batch))
+        sql = f"SELECT id, doc_id FROM chunks WHERE id IN ({marks})"
+        out.update(conn.execute(sql, batch).fetchall())
+    return out
 
 
 def _chunk_rows(conn: sqlite3.Connection, ids: list[int]) -> dict[int, sqlite3.Row]:
