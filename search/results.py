@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from search.terms import highlight_spans
@@ -120,19 +121,14 @@ def _passage(row: sqlite3.Row, score: float, terms: list[str]) -> Passage:
 
 def _doc_ids(conn: sqlite3.Connection, ids: list[int]) -> dict[int, str]:
     out: dict[int, str] = {}
-    for i in range(0, len(ids), 500):
-        batch = ids[i : i + 500]
-        marks = ",".join("?" * len(batch))
-        sql = f"SELECT id, doc_id FROM chunks WHERE id IN ({marks})"
-        out.update(conn.execute(sql, batch).fetchall())
+    for batch, marks in _batches(ids):
+        out.update(conn.execute(f"SELECT id, doc_id FROM chunks WHERE id IN ({marks})", batch))
     return out
 
 
 def _chunk_rows(conn: sqlite3.Connection, ids: list[int]) -> dict[int, sqlite3.Row]:
     out: dict[int, sqlite3.Row] = {}
-    for i in range(0, len(ids), 500):
-        batch = ids[i : i + 500]
-        marks = ",".join("?" * len(batch))
+    for batch, marks in _batches(ids):
         for row in conn.execute(
             "SELECT c.id, c.doc_id, c.text, c.start, c.end, c.page, c.page_end, c.section,"
             " d.title, d.organisation, d.date, d.doc_type, d.decision_ref, d.source"
@@ -141,3 +137,10 @@ def _chunk_rows(conn: sqlite3.Connection, ids: list[int]) -> dict[int, sqlite3.R
         ):
             out[row["id"]] = row
     return out
+
+
+def _batches(ids: list[int], size: int = 500) -> Iterator[tuple[list[int], str]]:
+    """``ids`` in slices SQLite takes as parameters, each with its placeholders."""
+    for i in range(0, len(ids), size):
+        batch = ids[i : i + size]
+        yield batch, ",".join("?" * len(batch))
