@@ -128,12 +128,15 @@ class Sweep:
 
     def legs(self, fuse: Callable[[Leg, Leg], Leg]) -> Callable[[np.ndarray, np.ndarray], Leg]:
         """A rule that fuses each leg's best ``DEPTH`` chunks (a BM25 leg: those matching)."""
-        return lambda lex, den: fuse(self.top(lex, positive=True), self.top(den))
+        return lambda lex, den: fuse(self.lexical_top(lex), self.dense_top(den))
 
-    def top(self, scores: np.ndarray, positive: bool = False) -> Leg:
-        best = np.argsort(-scores, kind="stable")[:DEPTH]
-        if positive:
-            best = best[scores[best] > 0]
+    def lexical_top(self, scores: np.ndarray) -> Leg:
+        """The best ``DEPTH`` chunks that match a term, as the engine's lexical leg takes them
+        (score rows are the lexical index's)."""
+        return self.snapshot.lexical.top(scores, DEPTH)
+
+    def dense_top(self, scores: np.ndarray) -> Leg:
+        best = np.argsort(-scores, kind="stable")[:DEPTH]  # rows are in id order: ties by id
         return [(int(self.rows[r]), float(scores[r])) for r in best]
 
 
@@ -282,8 +285,8 @@ def prepare(beir_dir: Path, split: str, workdir: Path, embedder: Embedder) -> Sw
 def sweep_runs(sweep: Sweep, mode: str) -> None:
     """Add the runs of one sweep beside the engine's own ("engine")."""
     engine = sweep.engine()
-    alone = lambda lex, den: sweep.top(lex, positive=True)  # noqa: E731
-    dense_alone = lambda lex, den: sweep.top(den)  # noqa: E731
+    alone = lambda lex, den: sweep.lexical_top(lex)  # noqa: E731
+    dense_alone = lambda lex, den: sweep.dense_top(den)  # noqa: E731
     text = sweep.collection.queries
     sweep.add("engine", engine)
     if mode == "aggregate":
